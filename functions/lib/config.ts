@@ -1,0 +1,288 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const FUNCTION_NAMES = ['randstore', 'randshow', 'dbstats'] as const;
+export const STORAGE_ENCODINGS = ['escaped-base64', 'raw'] as const;
+export const RANDSHOW_STRATEGIES = ['order-by-rand', 'random-id'] as const;
+export const SOURCE_KINDS = ['image', 'json'] as const;
+export const OVERSIZE_POLICIES = ['reject', 'resize'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+export type StorageEncoding = (typeof STORAGE_ENCODINGS)[number];
+export type RandshowStrategy = (typeof RANDSHOW_STRATEGIES)[number];
+
+const MiB = 1024 * 1024;
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
+const httpUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol));
+const mysqlUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && ['mysql:', 'mariadb:'].includes(new URL(s).protocol));
+
+interface VariableSpec {
+  schema: z.ZodType;
+  /** What is allowed, in words; shown in errors and in the README table. */
+  allowed: string;
+  default: string | undefined;
+  description: string;
+}
+
+/**
+ * Every environment variable the functions read. The README table is generated from
+ * this list (`npm run docs:config`), so the two cannot drift apart.
+ */
+export const VARIABLES = {
+  FUNCTION: {
+    schema: oneOf(FUNCTION_NAMES),
+    allowed: FUNCTION_NAMES.join(' | '),
+    default: undefined,
+    description: 'Which function this server runs (the function server needs it; handlers do not).',
+  },
+  http_port: {
+    schema: int(0, 65535),
+    allowed: 'integer 0–65535 (0 = any free port)',
+    default: '3000',
+    description: "Port of the function server; of-watchdog's `upstream_url` points here.",
+  },
+  HTTP_HOST: {
+    schema: z.string().min(1),
+    allowed: 'an address to bind',
+    default: '127.0.0.1',
+    description: 'Address the function server binds; of-watchdog runs in the same container.',
+  },
+  MYSQL_URL: {
+    schema: mysqlUrl.optional(),
+    allowed: 'mysql://user:password@host:port/database',
+    default: undefined,
+    description: 'For local use only: the whole connection in one URL. Overrides the MYSQL_* settings below.',
+  },
+  MYSQL_HOST: {
+    schema: z.string().min(1),
+    allowed: 'host name or address',
+    default: '127.0.0.1',
+    description: 'MySQL host.',
+  },
+  MYSQL_PORT: {
+    schema: int(1, 65535),
+    allowed: 'integer 1–65535',
+    default: '3306',
+    description: 'MySQL port.',
+  },
+  MYSQL_DATABASE: {
+    schema: z.string().regex(/^[A-Za-z0-9_]{1,64}$/),
+    allowed: 'letters, digits and _ (at most 64)',
+    default: 'systembreaker',
+    description: 'Database that holds the `cats` table.',
+  },
+  MYSQL_USER: {
+    schema: z.string().min(1).max(80),
+    allowed: 'a MySQL user name',
+    default: 'systembreaker',
+    description: 'MySQL user; give each function its own least-privilege user (see sql/users.sql).',
+  },
+  MYSQL_PASSWORD_SECRET: {
+    schema: z.string().regex(/^[A-Za-z0-9._-]+$/),
+    allowed: 'a secret name (letters, digits, . _ -)',
+    default: 'mysql-password',
+    description: 'Name of the OpenFaaS secret (a file in SECRETS_DIR) holding the MySQL password.',
+  },
+  SECRETS_DIR: {
+    schema: z.string().min(1),
+    allowed: 'a directory',
+    default: '/var/openfaas/secrets',
+    description: 'Where OpenFaaS mounts secrets as files.',
+  },
+  DB_POOL_SIZE: {
+    schema: int(1, 1000),
+    allowed: 'integer 1–1000',
+    default: '10',
+    description: 'Connections in the mysql2 pool of each replica.',
+  },
+  DB_CONNECT_TIMEOUT_MS: {
+    schema: int(100, 120_000),
+    allowed: 'integer 100–120000',
+    default: '3000',
+    description: 'How long to wait for a MySQL connection before answering 503 DB_UNAVAILABLE.',
+  },
+  DB_IDLE_TIMEOUT_MS: {
+    schema: int(1000, 3_600_000),
+    allowed: 'integer 1000–3600000',
+    default: '60000',
+    description: 'Idle pool connections are closed after this long.',
+  },
+  CAT_SOURCE_URL: {
+    schema: httpUrl,
+    allowed: 'an http:// or https:// URL',
+    default: 'https://cataas.com/cat',
+    description: 'Where randstore gets its cat. Configuration only: no request can change it.',
+  },
+  CAT_SOURCE_KIND: {
+    schema: oneOf(SOURCE_KINDS),
+    allowed: SOURCE_KINDS.join(' | '),
+    default: 'image',
+    description:
+      '`image`: the URL answers with a picture. `json`: it answers `[{"url": …}]` (TheCatAPI) and that URL is fetched.',
+  },
+  SOURCE_CONNECT_TIMEOUT_MS: {
+    schema: int(100, 120_000),
+    allowed: 'integer 100–120000',
+    default: '3000',
+    description: 'Connect timeout towards the cat source.',
+  },
+  SOURCE_TIMEOUT_MS: {
+    schema: int(100, 300_000),
+    allowed: 'integer 100–300000',
+    default: '10000',
+    description:
+      'Deadline for the whole fetch (headers and body); past it randstore answers 504 SOURCE_TIMEOUT.',
+  },
+  SOURCE_MAX_BYTES: {
+    schema: int(1024, 512 * MiB),
+    allowed: 'integer 1024–536870912',
+    default: String(10 * MiB),
+    description: 'Largest response accepted from the cat source; the download stops there.',
+  },
+  SOURCE_MAX_REDIRECTS: {
+    schema: int(0, 20),
+    allowed: 'integer 0–20',
+    default: '3',
+    description: 'Redirects followed at most.',
+  },
+  IMAGE_MAX_BYTES: {
+    schema: int(1024, 256 * MiB),
+    allowed: 'integer 1024–268435456',
+    default: String(5 * MiB),
+    description: 'Largest image stored (original bytes); keep it below max_allowed_packet ÷ 1.5.',
+  },
+  IMAGE_MAX_DIMENSION: {
+    schema: int(16, 16_384),
+    allowed: 'integer 16–16384',
+    default: '4096',
+    description: 'Largest width or height stored.',
+  },
+  IMAGE_OVERSIZE: {
+    schema: oneOf(OVERSIZE_POLICIES),
+    allowed: OVERSIZE_POLICIES.join(' | '),
+    default: 'reject',
+    description: '`reject`: 502 IMAGE_TOO_LARGE. `resize`: scale down to IMAGE_MAX_DIMENSION and store that.',
+  },
+  STORAGE_ENCODING: {
+    schema: oneOf(STORAGE_ENCODINGS),
+    allowed: STORAGE_ENCODINGS.join(' | '),
+    default: 'escaped-base64',
+    description: 'How randstore stores the bytes: base64 then percent-escaped (the talk), or as they are.',
+  },
+  RANDSHOW_STRATEGY: {
+    schema: oneOf(RANDSHOW_STRATEGIES),
+    allowed: RANDSHOW_STRATEGIES.join(' | '),
+    default: 'order-by-rand',
+    description: 'Default row pick of randshow; `?strategy=` overrides it per request.',
+  },
+  MAX_BODY_BYTES: {
+    schema: int(0, 64 * MiB),
+    allowed: 'integer 0–67108864',
+    default: '65536',
+    description: 'Largest request body the function server accepts (413 BODY_TOO_LARGE above).',
+  },
+  DRAIN_TIMEOUT_MS: {
+    schema: int(0, 600_000),
+    allowed: 'integer 0–600000',
+    default: '15000',
+    description: 'On SIGTERM, how long in-flight requests may take before the server closes anyway.',
+  },
+  LOG_LEVEL: {
+    schema: oneOf(LOG_LEVELS),
+    allowed: LOG_LEVELS.join(' | '),
+    default: 'info',
+    description: 'Least severe log line written (JSON lines on stderr).',
+  },
+} satisfies Record<string, VariableSpec>;
+
+type Variables = typeof VARIABLES;
+export type Config = { [K in keyof Variables]: z.output<Variables[K]['schema']> };
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * Parses the environment once, at start. Pure: the same env gives the same result.
+ * Every bad variable is reported, each naming what is allowed and what was found.
+ */
+export function parseConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  required: ReadonlyArray<keyof Variables> = [],
+): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(VARIABLES) as [keyof Variables, VariableSpec][]) {
+    const raw = env[name] === '' ? undefined : env[name];
+    const value = raw ?? spec.default;
+    if (value === undefined) {
+      if (required.includes(name)) problems.push(`${name} is required: allowed ${spec.allowed}`);
+      continue;
+    }
+    const parsed = spec.schema.safeParse(value);
+    if (parsed.success) out[name] = parsed.data;
+    else problems.push(`${name} must be ${spec.allowed}; got ${JSON.stringify(value)}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as Config;
+}
+
+export interface MysqlConnectionSettings {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+/**
+ * Where to connect, with the password read from its secret file. MYSQL_URL (local use)
+ * carries its own password; otherwise the secret file must exist.
+ */
+export async function resolveMysqlSettings(config: Config): Promise<MysqlConnectionSettings> {
+  if (config.MYSQL_URL) return mysqlSettingsFromUrl(config.MYSQL_URL);
+  const password = await readSecret(config.SECRETS_DIR, config.MYSQL_PASSWORD_SECRET);
+  return {
+    host: config.MYSQL_HOST,
+    port: config.MYSQL_PORT,
+    user: config.MYSQL_USER,
+    password,
+    database: config.MYSQL_DATABASE,
+  };
+}
+
+export function mysqlSettingsFromUrl(url: string): MysqlConnectionSettings {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: u.port ? Number(u.port) : 3306,
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')) || 'systembreaker',
+  };
+}
+
+/** Reads an OpenFaaS secret file; a trailing newline (as `echo` leaves) is not part of it. */
+export async function readSecret(dir: string, name: string): Promise<string> {
+  const file = path.join(dir, name);
+  try {
+    return (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new ConfigError([
+      `secret ${name} could not be read from ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}): ` +
+        `create it with \`faas-cli secret create ${name}\`, or set MYSQL_URL for local use`,
+    ]);
+  }
+}

@@ -1,0 +1,66 @@
+import { AppError, errorResponse } from './errors.ts';
+import { type Logger, silentLogger } from './log.ts';
+import type { FunctionMetrics } from './metrics.ts';
+
+/** The whole function contract: web-standard Request in, Response out. */
+export type Handler = (request: Request) => Promise<Response>;
+
+export interface HandlerContext {
+  metrics?: FunctionMetrics;
+  log?: Logger;
+}
+
+/**
+ * Wraps a handler body so that every outcome is a Response: AppErrors become their
+ * status and code, anything else a 500 whose details stay in the log.
+ */
+export function handle(context: HandlerContext, body: Handler): Handler {
+  const log = context.log ?? silentLogger;
+  return async (request) => {
+    let response: Response;
+    try {
+      response = await body(request);
+    } catch (err) {
+      response = errorResponse(err);
+      const code = err instanceof AppError ? err.code : 'INTERNAL';
+      context.metrics?.errors.inc({ error_code: code });
+      const fields = { code, status: response.status, method: request.method, url: request.url, err };
+      if (response.status >= 500) log.error('request failed', fields);
+      else log.info('request rejected', fields);
+    }
+    context.metrics?.requests.inc({ code: String(response.status) });
+    return response;
+  };
+}
+
+export function allowMethods(request: Request, methods: readonly string[]): void {
+  if (!methods.includes(request.method)) {
+    throw new AppError(
+      'METHOD_NOT_ALLOWED',
+      `${request.method} is not allowed here; use ${methods.join(' or ')}`,
+      {
+        headers: { allow: methods.join(', ') },
+      },
+    );
+  }
+}
+
+/** Reads an optional query parameter that must be one of a fixed set of values. */
+export function choiceParam<T extends string>(url: URL, name: string, allowed: readonly T[], fallback: T): T {
+  const value = url.searchParams.get(name);
+  if (value === null || value === '') return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new AppError(
+    'BAD_REQUEST',
+    `${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value.slice(0, 100))}`,
+  );
+}
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { 'cache-control': 'no-store', ...headers } });
+}
+
+/** Milliseconds since a start taken with performance.now(), rounded to 0.01 ms. */
+export function elapsedMs(start: number): number {
+  return Math.round((performance.now() - start) * 100) / 100;
+}

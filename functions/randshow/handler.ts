@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { decodeFromStorage } from '../lib/codec.ts';
+import { RANDSHOW_STRATEGIES, type RandshowStrategy } from '../lib/config.ts';
+import type { CatRepository, StoredCat } from '../lib/db/cats.ts';
+import { AppError } from '../lib/errors.ts';
+import {
+  allowMethods,
+  choiceParam,
+  elapsedMs,
+  type Handler,
+  type HandlerContext,
+  handle,
+  json,
+} from '../lib/http.ts';
+import { catPage } from './page.ts';
+
+export const FORMATS = ['html', 'raw', 'json'] as const;
+
+export interface RandshowDeps extends HandlerContext {
+  cats: Pick<CatRepository, 'pickRandom'>;
+  defaultStrategy: RandshowStrategy;
+}
+
+/** What randshow tells about the cat it served (the json format, and headers of the others). */
+export interface ShownCat {
+  id: number;
+  createdAt: string;
+  sourceUrl: string;
+  mime: string;
+  width: number;
+  height: number;
+  bytes: number;
+  storedBytes: number;
+  sha256: string;
+  encoding: string;
+  strategy: RandshowStrategy;
+  ms: number;
+}
+
+function describe(cat: StoredCat, strategy: RandshowStrategy, ms: number): ShownCat {
+  return {
+    id: cat.id,
+    createdAt: cat.createdAt.toISOString(),
+    sourceUrl: cat.sourceUrl,
+    mime: cat.mime,
+    width: cat.width,
+    height: cat.height,
+    bytes: cat.originalBytes,
+    storedBytes: cat.storedBytes,
+    sha256: cat.sha256,
+    encoding: cat.encoding,
+    strategy,
+    ms,
+  };
+}
+
+/** Decodes a row and proves it is the image that was stored before anything is served. */
+function verifiedImage(cat: StoredCat): Buffer {
+  let image: Buffer;
+  try {
+    image = decodeFromStorage(cat.data, cat.encoding);
+  } catch (err) {
+    throw new AppError('INTEGRITY_MISMATCH', `cat ${cat.id} cannot be decoded as ${cat.encoding}`, {
+      cause: err,
+    });
+  }
+  const sha256 = createHash('sha256').update(image).digest('hex');
+  if (sha256 !== cat.sha256) {
+    throw new AppError(
+      'INTEGRITY_MISMATCH',
+      `cat ${cat.id} does not match its sha256: it was changed after storing`,
+    );
+  }
+  return image;
+}
+
+/** randshow: one random cat of the whole table, served as a page, raw bytes or JSON. */
+export function createRandshow(deps: RandshowDeps): Handler {
+  return handle(deps, async (request) => {
+    allowMethods(request, ['GET', 'HEAD']);
+    const url = new URL(request.url);
+    const strategy = choiceParam(url, 'strategy', RANDSHOW_STRATEGIES, deps.defaultStrategy);
+    const format = choiceParam(url, 'format', FORMATS, 'html');
+    const start = performance.now();
+    const cat = await deps.cats.pickRandom(strategy);
+    if (!cat) throw new AppError('NO_CATS', 'there are no cats yet: call randstore first');
+    const image = verifiedImage(cat);
+    const shown = describe(cat, strategy, elapsedMs(start));
+    const headers = {
+      'cache-control': 'no-store',
+      'x-cat-id': String(cat.id),
+      'x-randshow-strategy': strategy,
+      'server-timing': `db;dur=${shown.ms}`,
+    };
+    if (format === 'json') return json(shown, 200, headers);
+    if (format === 'raw') {
+      return new Response(request.method === 'HEAD' ? null : new Uint8Array(image), {
+        headers: { ...headers, 'content-type': cat.mime, 'x-content-type-options': 'nosniff' },
+      });
+    }
+    return new Response(request.method === 'HEAD' ? null : catPage(shown, image), {
+      headers: {
+        ...headers,
+        'content-type': 'text/html; charset=utf-8',
+        'x-content-type-options': 'nosniff',
+        // The page needs nothing but its own inline style and the data: image.
+        'content-security-policy':
+          "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors *",
+      },
+    });
+  });
+}

@@ -1,0 +1,47 @@
+import { ConfigError, parseConfig } from '../lib/config.ts';
+import { createLogger } from '../lib/log.ts';
+import { buildFunction } from './compose.ts';
+import { startFunctionServer } from './server.ts';
+
+/**
+ * Entry point of a function replica: `FUNCTION=randstore node --import tsx functions/server/main.ts`.
+ * Builds the dependencies once, serves until SIGTERM/SIGINT, drains, closes the pool.
+ */
+async function main(): Promise<void> {
+  const config = parseConfig(process.env, ['FUNCTION']);
+  const name = config.FUNCTION;
+  const log = createLogger(config.LOG_LEVEL, { function: name, pid: process.pid });
+  const fn = await buildFunction(name, config, log);
+  const server = await startFunctionServer({
+    handler: fn.handler,
+    host: config.HTTP_HOST,
+    port: config.http_port,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    drainTimeoutMs: config.DRAIN_TIMEOUT_MS,
+    metrics: fn.metrics,
+    log,
+  });
+  log.info('listening', { url: server.url, port: server.port });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('draining', { signal, inFlight: server.inFlight() });
+    const { timedOut } = await server.drain();
+    await fn.close();
+    log.info('stopped', { signal, timedOut });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`function server failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,136 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { AppError, errorResponse } from '../lib/errors.ts';
+import type { Handler } from '../lib/http.ts';
+import type { Logger } from '../lib/log.ts';
+import type { FunctionMetrics } from '../lib/metrics.ts';
+
+export interface FunctionServerOptions {
+  handler: Handler;
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  drainTimeoutMs: number;
+  metrics?: FunctionMetrics;
+  log: Logger;
+}
+
+export interface FunctionServer {
+  readonly server: Server;
+  readonly port: number;
+  readonly url: string;
+  /** In-flight requests right now. */
+  inFlight(): number;
+  /**
+   * Stops accepting connections, lets in-flight requests finish (up to the drain
+   * timeout), then resolves. The caller closes the dependencies afterwards.
+   */
+  drain(): Promise<{ timedOut: boolean }>;
+}
+
+function sendResponse(res: ServerResponse, response: Response): void {
+  // Small fixed bodies (health, 413): no need to stream them.
+  void response.text().then((text) => {
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(text);
+  });
+}
+
+/**
+ * The upstream that of-watchdog (mode=http) forwards to, and what each local replica
+ * runs: node:http adapted to the Fetch-API handler, plus `/_/health` and `/_/metrics`.
+ */
+export async function startFunctionServer(options: FunctionServerOptions): Promise<FunctionServer> {
+  const { log, metrics } = options;
+  // getRequestListener builds Request/Response objects lazily, which keeps the
+  // adapter close to plain node:http speed.
+  const listener = getRequestListener((request) => options.handler(request), {
+    errorHandler: (err) => {
+      log.error('adapter error', { err });
+      return errorResponse(err);
+    },
+  });
+  const active = new Set<ServerResponse>();
+  let draining = false;
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req: IncomingMessage, res: ServerResponse) => {
+    const path = req.url ?? '/';
+    if (path === '/_/health') {
+      sendResponse(
+        res,
+        Response.json(
+          { status: draining ? 'draining' : 'ok', inFlight: active.size },
+          { status: draining ? 503 : 200 },
+        ),
+      );
+      return;
+    }
+    if (path === '/_/metrics' && metrics) {
+      void metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > options.maxBodyBytes) {
+      metrics?.errors.inc({ error_code: 'BODY_TOO_LARGE' });
+      metrics?.requests.inc({ code: '413' });
+      res.setHeader('connection', 'close');
+      sendResponse(
+        res,
+        errorResponse(
+          new AppError(
+            'BODY_TOO_LARGE',
+            `the request body is ${declared} bytes; at most ${options.maxBodyBytes}`,
+          ),
+        ),
+      );
+      return;
+    }
+    active.add(res);
+    res.once('close', () => {
+      active.delete(res);
+      // A keep-alive socket that just went idle would hold the drain open.
+      if (draining) setImmediate(() => server.closeIdleConnections());
+    });
+    if (draining) res.setHeader('connection', 'close');
+    void listener(req, res);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    server,
+    port,
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    inFlight: () => active.size,
+    drain() {
+      draining = true;
+      for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          log.warn('drain timed out; closing remaining connections', { inFlight: active.size });
+          server.closeAllConnections();
+          resolve({ timedOut: true });
+        }, options.drainTimeoutMs);
+        timer.unref();
+        // close() stops accepting and, on Node >= 19, closes idle keep-alive sockets;
+        // it calls back once every in-flight request has been answered.
+        server.close(() => {
+          clearTimeout(timer);
+          resolve({ timedOut: false });
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

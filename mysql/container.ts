@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
+import { freePort } from './net.ts';
+import type { MysqlServer } from './server.ts';
+import { waitForMysql } from './wait.ts';
+
+/** The one place the default image tag lives. */
+export const DEFAULT_MYSQL_IMAGE = 'mysql:8.4.3';
+
+export interface ContainerOptions {
+  image: string;
+  database: string;
+  /** Keep the data here (bind mount) instead of in a throwaway tmpfs. */
+  dataDir?: string;
+  /** Extra server options, e.g. `--max-connections=20`. */
+  serverArgs?: string[];
+  startupTimeoutMs?: number;
+}
+
+/**
+ * A MySQL container started by testcontainers. The host port is fixed at start so
+ * that stopServer/startServer (outage tests) bring it back where clients expect it.
+ */
+export async function startMysqlContainer(options: ContainerOptions): Promise<MysqlServer> {
+  const rootPassword = randomBytes(12).toString('hex');
+  const port = await freePort();
+  let builder = new GenericContainer(options.image)
+    .withEnvironment({ MYSQL_ROOT_PASSWORD: rootPassword, MYSQL_DATABASE: options.database })
+    .withExposedPorts({ container: 3306, host: port })
+    .withLabels({ 'org.systembreaker.role': 'mysql' })
+    .withWaitStrategy(Wait.forListeningPorts())
+    .withStartupTimeout(options.startupTimeoutMs ?? 120_000)
+    .withCommand(['mysqld', ...(options.serverArgs ?? [])]);
+  builder = options.dataDir
+    ? builder.withBindMounts([{ source: options.dataDir, target: '/var/lib/mysql', mode: 'rw' }])
+    : builder.withTmpFs({ '/var/lib/mysql': 'rw' });
+
+  const container: StartedTestContainer = await builder.start();
+  const host = container.getHost();
+  const url = new URL('mysql://');
+  url.hostname = host;
+  url.port = String(port);
+  url.username = 'root';
+  url.password = rootPassword;
+  url.pathname = `/${options.database}`;
+  let version: string;
+  try {
+    version = await waitForMysql(url.toString(), options.startupTimeoutMs ?? 120_000);
+  } catch (err) {
+    await container.stop({ remove: true, removeVolumes: true });
+    throw err;
+  }
+
+  const client = await getContainerRuntimeClient();
+  const raw = () => client.container.getById(container.getId());
+  let closed = false;
+  return {
+    origin: 'docker',
+    url: url.toString(),
+    host,
+    port,
+    version,
+    description: `container ${container.getId().slice(0, 12)} (${options.image}, MySQL ${version}) on ${host}:${port}`,
+    async stopServer() {
+      await client.container.stop(raw(), { timeout: 10 });
+    },
+    async startServer() {
+      await client.container.start(raw());
+      await waitForMysql(url.toString(), options.startupTimeoutMs ?? 120_000);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await container.stop({ remove: true, removeVolumes: true, timeout: 5 });
+    },
+  };
+}

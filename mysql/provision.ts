@@ -1,0 +1,130 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_MYSQL_IMAGE, startMysqlContainer } from './container.ts';
+import { defaultSearchPath, findMysqlBinary, startPrivateServer } from './private-server.ts';
+import { type MysqlOrigin, type MysqlServer, withDatabase } from './server.ts';
+import { redact, waitForMysql } from './wait.ts';
+
+export const PROVISION_MODES = ['auto', 'url', 'docker', 'binary'] as const;
+export type ProvisionMode = (typeof PROVISION_MODES)[number];
+
+export interface ProvisionOptions {
+  env?: NodeJS.ProcessEnv;
+  database?: string;
+  /**
+   * Keep data here across runs (`npm start`). Without it the server is a throwaway:
+   * a tmpfs in a container, or a temporary datadir.
+   */
+  dataDir?: string;
+  /** Extra server options for a server this chain starts, e.g. `--max-connections=20`. */
+  serverArgs?: string[];
+  /** Called with one line per step tried. */
+  log?: (line: string) => void;
+}
+
+export class MysqlProvisionError extends Error {
+  override readonly name = 'MysqlProvisionError';
+  readonly code = 'MYSQL_UNAVAILABLE';
+}
+
+const DOCKER_MISSING = /Could not find a working container runtime strategy/i;
+
+/**
+ * Finds or starts a MySQL, trying in order: MYSQL_URL (an existing server) →
+ * Docker via testcontainers (MYSQL_IMAGE) → a mariadbd/mysqld binary on PATH as a
+ * private instance. MYSQL_PROVISION=url|docker|binary picks one path only.
+ */
+export async function provisionMysql(options: ProvisionOptions = {}): Promise<MysqlServer> {
+  const env = options.env ?? process.env;
+  const database = options.database ?? 'systembreaker';
+  const log = options.log ?? (() => {});
+  const mode = (env.MYSQL_PROVISION || 'auto') as ProvisionMode;
+  if (!PROVISION_MODES.includes(mode)) {
+    throw new MysqlProvisionError(
+      `MYSQL_PROVISION must be one of ${PROVISION_MODES.join(', ')}; got ${JSON.stringify(mode)}`,
+    );
+  }
+  const tried: string[] = [];
+  const wants = (m: ProvisionMode) => mode === 'auto' || mode === m;
+
+  if (wants('url')) {
+    if (env.MYSQL_URL) {
+      const url = withDatabase(env.MYSQL_URL, database);
+      log(`MySQL: using MYSQL_URL ${redact(url)}`);
+      const version = await waitForMysql(url.replace(/\/[^/]*$/, '/'), 10_000);
+      return given(url, version);
+    }
+    tried.push('MYSQL_URL is not set');
+  }
+
+  if (wants('docker')) {
+    const image = env.MYSQL_IMAGE || DEFAULT_MYSQL_IMAGE;
+    try {
+      log(`MySQL: starting a ${image} container (testcontainers)`);
+      return await startMysqlContainer({
+        image,
+        database,
+        ...(options.dataDir ? { dataDir: path.join(options.dataDir, 'docker') } : {}),
+        ...(options.serverArgs ? { serverArgs: options.serverArgs } : {}),
+      });
+    } catch (err) {
+      const message = (err as Error).message;
+      const reason = DOCKER_MISSING.test(message)
+        ? 'no Docker engine answers (start dockerd, or set DOCKER_HOST)'
+        : `the ${image} container did not start: ${message.split('\n')[0]}`;
+      tried.push(`Docker: ${reason}`);
+      log(`MySQL: ${reason}`);
+    }
+  }
+
+  if (wants('binary')) {
+    const binary = await findMysqlBinary(env.MYSQL_SEARCH_PATH ?? defaultSearchPath(env));
+    if (binary) {
+      const temporary = !options.dataDir;
+      const dataDir = options.dataDir
+        ? path.join(options.dataDir, path.basename(binary.server))
+        : await mkdtemp(path.join(os.tmpdir(), 'sb-mysql-'));
+      log(`MySQL: starting a private ${binary.server} instance`);
+      const server = await startPrivateServer({
+        binary,
+        dataDir,
+        database,
+        ...(options.serverArgs ? { serverArgs: options.serverArgs } : {}),
+      });
+      if (!temporary) return server;
+      return {
+        ...server,
+        async close() {
+          await server.close();
+          await rm(dataDir, { recursive: true, force: true });
+        },
+      };
+    }
+    tried.push('no mariadbd or mysqld on PATH');
+  }
+
+  throw new MysqlProvisionError(
+    [
+      'No MySQL could be found or started. Tried:',
+      ...tried.map((t) => `  - ${t}`),
+      'Any one of these works:',
+      '  1. set MYSQL_URL=mysql://root:PASSWORD@HOST:3306/systembreaker to use a server you have;',
+      `  2. run a Docker engine (MYSQL_IMAGE picks the image, default ${DEFAULT_MYSQL_IMAGE});`,
+      '  3. install a MySQL or MariaDB server binary (e.g. `apt-get install mariadb-server-core`).',
+    ].join('\n'),
+  );
+}
+
+function given(url: string, version: string): MysqlServer {
+  const u = new URL(url);
+  return {
+    origin: 'MYSQL_URL' satisfies MysqlOrigin,
+    url,
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    version,
+    description: `MYSQL_URL ${redact(url)} (MySQL ${version})`,
+    async close() {},
+  };
+}

@@ -1,0 +1,15 @@
+-- Least-privilege users, one per function. `npm run db:migrate -- --users` fills in
+-- the database name and the passwords (read from files, never from the command line).
+-- randstore only adds cats; randshow and dbstats only read them. SHOW GLOBAL STATUS
+-- needs no privilege.
+CREATE USER IF NOT EXISTS 'randstore'@'%' IDENTIFIED BY {{randstore_password}};
+ALTER USER 'randstore'@'%' IDENTIFIED BY {{randstore_password}};
+GRANT SELECT, INSERT ON {{database}}.cats TO 'randstore'@'%';
+
+CREATE USER IF NOT EXISTS 'randshow'@'%' IDENTIFIED BY {{randshow_password}};
+ALTER USER 'randshow'@'%' IDENTIFIED BY {{randshow_password}};
+GRANT SELECT ON {{database}}.cats TO 'randshow'@'%';
+
+CREATE USER IF NOT EXISTS 'dbstats'@'%' IDENTIFIED BY {{dbstats_password}};
+ALTER USER 'dbstats'@'%' IDENTIFIED BY {{dbstats_password}};
+GRANT SELECT ON {{database}}.cats TO 'dbstats'@'%';

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CatSourceServer, startCatSource } from '../../catsource/server.ts';
+import type { ShownCat } from '../../functions/randshow/handler.ts';
+import type { StoredAnswer } from '../../functions/randstore/handler.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { buildHandlers, get, post } from '../support/functions.ts';
+
+let cats: CatSourceServer;
+let db: TestDatabase;
+let fns: ReturnType<typeof buildHandlers>;
+let stored: StoredAnswer;
+let original: Buffer;
+
+beforeAll(async () => {
+  cats = await startCatSource();
+  db = await createTestDatabase();
+  const url = `${cats.url}/cat?format=webp&width=240&height=180&seed=11`;
+  fns = buildHandlers(db, url);
+  original = Buffer.from(await (await fetch(url)).arrayBuffer());
+});
+afterAll(async () => {
+  await fns?.source.close();
+  await db?.drop();
+  await cats?.close();
+});
+
+describe('randshow on an empty table', () => {
+  it.each(['order-by-rand', 'random-id'])('answers 404 NO_CATS with %s', async (strategy) => {
+    const res = await fns.randshow(get(`/?strategy=${strategy}`));
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      error: { code: 'NO_CATS', message: 'there are no cats yet: call randstore first' },
+    });
+  });
+});
+
+describe('randshow with a stored cat', () => {
+  beforeAll(async () => {
+    stored = (await (await fns.randstore(post())).json()) as StoredAnswer;
+  });
+
+  describe.each(['order-by-rand', 'random-id'])('strategy %s', (strategy) => {
+    it('serves the image bytes with their content type (format=raw)', async () => {
+      const res = await fns.randshow(get(`/?strategy=${strategy}&format=raw`));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/webp');
+      expect(res.headers.get('x-cat-id')).toBe(String(stored.id));
+      expect(res.headers.get('x-randshow-strategy')).toBe(strategy);
+      expect(Buffer.from(await res.arrayBuffer()).equals(original)).toBe(true);
+    });
+
+    it('serves the metadata (format=json)', async () => {
+      const res = await fns.randshow(get(`/?strategy=${strategy}&format=json`));
+      const shown = (await res.json()) as ShownCat;
+      expect(shown).toMatchObject({
+        id: stored.id,
+        mime: 'image/webp',
+        width: 240,
+        height: 180,
+        bytes: original.byteLength,
+        sha256: createHash('sha256').update(original).digest('hex'),
+        encoding: 'escaped-base64',
+        strategy,
+      });
+    });
+
+    it('serves a page with the cat as an <img> data: URI and a CSP (format=html, the default)', async () => {
+      const res = await fns.randshow(get(`/?strategy=${strategy}`));
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      const html = await res.text();
+      expect(html).toContain(`<img src="data:image/webp;base64,${original.toString('base64')}"`);
+    });
+  });
+
+  it('uses the configured default strategy when the request names none', async () => {
+    const res = await fns.randshow(get('/?format=json'));
+    expect(((await res.json()) as ShownCat).strategy).toBe('order-by-rand');
+  });
+
+  it.each([
+    ['/?strategy=fastest', /strategy must be one of order-by-rand, random-id; got "fastest"/],
+    ['/?format=gif', /format must be one of html, raw, json; got "gif"/],
+  ])('answers %s with 400 BAD_REQUEST naming the allowed values', async (path, message) => {
+    const res = await fns.randshow(get(path));
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('BAD_REQUEST');
+    expect(body.error.message).toMatch(message);
+  });
+
+  it('refuses POST with 405', async () => {
+    const res = await fns.randshow(post());
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('refuses to serve a row whose image no longer matches its sha256', async () => {
+    await db.query("UPDATE cats SET image = CONCAT('AAAA', image) WHERE id = ?", [stored.id]);
+    const res = await fns.randshow(get('/?format=raw&strategy=random-id'));
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ error: { code: 'INTEGRITY_MISMATCH' } });
+    await db.query('UPDATE cats SET image = SUBSTRING(image, 5) WHERE id = ?', [stored.id]);
+    expect((await fns.randshow(get('/?format=raw'))).status).toBe(200);
+  });
+});
+
+describe('dbstats', () => {
+  it('reports rows, blob bytes and the server’s connection counters', async () => {
+    const res = await fns.dbstats(get());
+    expect(res.status).toBe(200);
+    const stats = await res.json();
+    expect(stats).toMatchObject({
+      rows: 1,
+      blobBytes: stored.storedBytes,
+      originalBytes: stored.bytes,
+      server: {
+        threadsConnected: expect.any(Number),
+        maxUsedConnections: expect.any(Number),
+        maxConnections: expect.any(Number),
+        abortedConnects: expect.any(Number),
+        connectionErrorsMaxConnections: expect.any(Number),
+        uptimeSeconds: expect.any(Number),
+      },
+      pool: { limit: 10 },
+    });
+    expect(stats.server.threadsConnected).toBeGreaterThanOrEqual(1);
+    expect(stats.server.maxConnections).toBeGreaterThan(stats.server.threadsConnected);
+  });
+});
