@@ -10,7 +10,7 @@ export const DEFAULT_MYSQL_IMAGE = 'mysql:8.4.3';
 export interface ContainerOptions {
   image: string;
   database: string;
-  /** Keep the data here (bind mount) instead of in a throwaway tmpfs. */
+  /** Keep the data here (bind mount) instead of in the container. */
   dataDir?: string;
   /** Extra server options, e.g. `--max-connections=20`. */
   serverArgs?: string[];
@@ -31,9 +31,11 @@ export async function startMysqlContainer(options: ContainerOptions): Promise<My
     .withWaitStrategy(Wait.forListeningPorts())
     .withStartupTimeout(options.startupTimeoutMs ?? 120_000)
     .withCommand(['mysqld', ...(options.serverArgs ?? [])]);
-  builder = options.dataDir
-    ? builder.withBindMounts([{ source: options.dataDir, target: '/var/lib/mysql', mode: 'rw' }])
-    : builder.withTmpFs({ '/var/lib/mysql': 'rw' });
+  // Without a dataDir the data lives in the container's own layer: it survives
+  // stopServer/startServer (a tmpfs would not) and goes with the container.
+  if (options.dataDir) {
+    builder = builder.withBindMounts([{ source: options.dataDir, target: '/var/lib/mysql', mode: 'rw' }]);
+  }
 
   const container: StartedTestContainer = await builder.start();
   const host = container.getHost();

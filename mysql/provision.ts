@@ -21,6 +21,8 @@ export interface ProvisionOptions {
   serverArgs?: string[];
   /** Called with one line per step tried. */
   log?: (line: string) => void;
+  /** How a container is started; replaceable so the fall-through can be tested without breaking Docker. */
+  startContainer?: typeof startMysqlContainer;
 }
 
 export class MysqlProvisionError extends Error {
@@ -62,7 +64,7 @@ export async function provisionMysql(options: ProvisionOptions = {}): Promise<My
     const image = env.MYSQL_IMAGE || DEFAULT_MYSQL_IMAGE;
     try {
       log(`MySQL: starting a ${image} container (testcontainers)`);
-      return await startMysqlContainer({
+      return await (options.startContainer ?? startMysqlContainer)({
         image,
         database,
         ...(options.dataDir ? { dataDir: path.join(options.dataDir, 'docker') } : {}),

@@ -1,0 +1,67 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { migrate } from '../mysql/migrate.ts';
+import { provisionMysql } from '../mysql/provision.ts';
+import { benchCodec } from './scenarios/codec.ts';
+import { benchRandshow, seedCats } from './scenarios/randshow.ts';
+
+const SCENARIOS = ['codec', 'randshow'] as const;
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    rows: { type: 'string', default: '1000,10000' },
+    'budget-ms': { type: 'string', default: '4000' },
+    out: { type: 'string', default: 'bench/results/latest.json' },
+  },
+});
+const only = values.only ? values.only.split(',') : [...SCENARIOS];
+const budget = Number(values['budget-ms']);
+const results: Record<string, unknown> = {
+  machine: {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    node: process.version,
+    date: new Date().toISOString(),
+  },
+};
+
+if (only.includes('codec')) {
+  const codec = benchCodec(Math.min(budget, 1500));
+  results.codec = codec;
+  console.log('\nCodec, 1 MiB (MiB/s)');
+  console.table({
+    'escaped-base64': { encode: codec.escapedEncodeMiBs, decode: codec.escapedDecodeMiBs },
+    'Buffer base64': { encode: codec.bufferEncodeMiBs, decode: codec.bufferDecodeMiBs },
+  });
+  console.log(
+    `round trip escaped ÷ Buffer: ${codec.roundTripRatio}×; stored bytes per image byte: ${codec.storedBytesPerImageByte}`,
+  );
+}
+
+if (only.includes('randshow')) {
+  const { MYSQL_URL: _, ...env } = process.env;
+  const server = await provisionMysql({ env, database: 'bench', log: (l) => console.error(l) });
+  try {
+    await migrate(server.url, { database: 'bench' });
+    (results.machine as Record<string, unknown>).mysql = server.version;
+    const cells = [];
+    for (const rows of values.rows
+      .split(',')
+      .map(Number)
+      .sort((a, b) => a - b)) {
+      await seedCats(server.url, rows, 8 * 1024);
+      cells.push(...(await benchRandshow(server.url, rows, budget)));
+    }
+    results.randshow = cells;
+    console.log(`\nrandshow p50/p99 (ms), 8 KiB escaped-base64 blobs, MySQL ${server.version}`);
+    console.table(cells);
+  } finally {
+    await server.close();
+  }
+}
+
+await mkdir('bench/results', { recursive: true });
+await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwritten: ${values.out}`);

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { migrate } from '../../mysql/migrate.ts';
+import { withDatabase } from '../../mysql/server.ts';
+
+const database = `sb_mig_${randomBytes(4).toString('hex')}`;
+const passwords = { randstore: "st'ore-pw", randshow: 'show-pw\\', dbstats: 'stats-pw' };
+let admin: mysql.Connection;
+
+beforeAll(async () => {
+  admin = await mysql.createConnection({ uri: inject('mysqlUrl') });
+});
+afterAll(async () => {
+  await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+  await admin.end();
+});
+
+function as(user: keyof typeof passwords) {
+  const u = new URL(withDatabase(inject('mysqlUrl'), database));
+  u.username = user;
+  u.password = passwords[user];
+  return mysql.createConnection({ uri: u.toString() });
+}
+
+const insert =
+  "INSERT INTO cats (source_url, mime, width, height, original_bytes, stored_bytes, sha256, encoding, image) VALUES ('u', 'image/png', 1, 1, 1, 1, REPEAT('0', 64), 'raw', 'x')";
+
+describe('db:migrate', () => {
+  it('creates the database and the cats table, and is a no-op the second time', async () => {
+    const first = await migrate(inject('mysqlUrl'), { database, users: passwords });
+    expect(first.applied).toEqual(['001_create_cats.sql']);
+    const second = await migrate(inject('mysqlUrl'), { database, users: passwords });
+    expect(second).toEqual({ applied: [], alreadyApplied: ['001_create_cats.sql'] });
+    const [cols] = await admin.query<mysql.RowDataPacket[]>(`SHOW COLUMNS FROM \`${database}\`.cats`);
+    expect(cols.map((c) => c.Field)).toEqual([
+      'id',
+      'created_at',
+      'source_url',
+      'mime',
+      'width',
+      'height',
+      'original_bytes',
+      'stored_bytes',
+      'sha256',
+      'encoding',
+      'image',
+    ]);
+    expect(cols.find((c) => c.Field === 'image')?.Type).toBe('longblob');
+  });
+
+  it('lets randstore INSERT and SELECT cats', async () => {
+    const conn = await as('randstore');
+    await conn.query(insert);
+    const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM cats');
+    expect(Number(rows[0]?.n)).toBeGreaterThanOrEqual(1);
+    await expect(conn.query('DELETE FROM cats')).rejects.toMatchObject({
+      code: 'ER_TABLEACCESS_DENIED_ERROR',
+    });
+    await conn.end();
+  });
+
+  it.each(['randshow', 'dbstats'] as const)(
+    'lets %s read cats and the server status, but not write',
+    async (user) => {
+      const conn = await as(user);
+      await conn.query('SELECT id FROM cats LIMIT 1');
+      await conn.query("SHOW GLOBAL STATUS LIKE 'Threads_connected'");
+      await expect(conn.query(insert)).rejects.toMatchObject({ code: 'ER_TABLEACCESS_DENIED_ERROR' });
+      await expect(conn.query('DROP TABLE cats')).rejects.toMatchObject({
+        code: 'ER_TABLEACCESS_DENIED_ERROR',
+      });
+      await conn.end();
+    },
+  );
+});
