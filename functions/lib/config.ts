@@ -1,6 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import {
+  ConfigError,
+  httpUrl,
+  int,
+  mysqlUrl,
+  oneOf,
+  type ParsedEnv,
+  parseEnv,
+  type VariableSpec,
+} from './env.ts';
+
+export { ConfigError };
 
 export const FUNCTION_NAMES = ['randstore', 'randshow', 'dbstats'] as const;
 export const STORAGE_ENCODINGS = ['escaped-base64', 'raw'] as const;
@@ -14,23 +26,6 @@ export type StorageEncoding = (typeof STORAGE_ENCODINGS)[number];
 export type RandshowStrategy = (typeof RANDSHOW_STRATEGIES)[number];
 
 const MiB = 1024 * 1024;
-
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
-const httpUrl = z
-  .string()
-  .refine((s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol));
-const mysqlUrl = z
-  .string()
-  .refine((s) => URL.canParse(s) && ['mysql:', 'mariadb:'].includes(new URL(s).protocol));
-
-interface VariableSpec {
-  schema: z.ZodType;
-  /** What is allowed, in words; shown in errors and in the README table. */
-  allowed: string;
-  default: string | undefined;
-  description: string;
-}
 
 /**
  * Every environment variable the functions read. The README table is generated from
@@ -203,40 +198,14 @@ export const VARIABLES = {
   },
 } satisfies Record<string, VariableSpec>;
 
-type Variables = typeof VARIABLES;
-export type Config = { [K in keyof Variables]: z.output<Variables[K]['schema']> };
+export type Config = ParsedEnv<typeof VARIABLES>;
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'CONFIG_INVALID';
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
-
-/**
- * Parses the environment once, at start. Pure: the same env gives the same result.
- * Every bad variable is reported, each naming what is allowed and what was found.
- */
+/** Parses the functions' environment once, at start (see parseEnv). */
 export function parseConfig(
   env: Readonly<Record<string, string | undefined>>,
-  required: ReadonlyArray<keyof Variables> = [],
+  required: ReadonlyArray<keyof typeof VARIABLES> = [],
 ): Config {
-  const problems: string[] = [];
-  const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(VARIABLES) as [keyof Variables, VariableSpec][]) {
-    const raw = env[name] === '' ? undefined : env[name];
-    const value = raw ?? spec.default;
-    if (value === undefined) {
-      if (required.includes(name)) problems.push(`${name} is required: allowed ${spec.allowed}`);
-      continue;
-    }
-    const parsed = spec.schema.safeParse(value);
-    if (parsed.success) out[name] = parsed.data;
-    else problems.push(`${name} must be ${spec.allowed}; got ${JSON.stringify(value)}`);
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return out as Config;
+  return parseEnv(VARIABLES, env, required);
 }
 
 export interface MysqlConnectionSettings {

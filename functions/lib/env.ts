@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** One environment variable: its schema, what is allowed in words, its default, its meaning. */
+export interface VariableSpec {
+  schema: z.ZodType;
+  /** Shown in errors and in the README tables. */
+  allowed: string;
+  default: string | undefined;
+  description: string;
+}
+
+export type ParsedEnv<V extends Record<string, VariableSpec>> = { [K in keyof V]: z.output<V[K]['schema']> };
+
+export const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+export const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
+export const httpUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol));
+export const mysqlUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && ['mysql:', 'mariadb:'].includes(new URL(s).protocol));
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * Parses an environment against a table of variables, once, at start. Pure: the same
+ * env gives the same result. Every bad variable is reported, each naming what is
+ * allowed and what was found. An empty value counts as unset.
+ */
+export function parseEnv<V extends Record<string, VariableSpec>>(
+  variables: V,
+  env: Readonly<Record<string, string | undefined>>,
+  required: ReadonlyArray<keyof V> = [],
+): ParsedEnv<V> {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(variables)) {
+    const raw = env[name] === '' ? undefined : env[name];
+    const value = raw ?? spec.default;
+    if (value === undefined) {
+      if (required.includes(name)) problems.push(`${name} is required: allowed ${spec.allowed}`);
+      continue;
+    }
+    const parsed = spec.schema.safeParse(value);
+    if (parsed.success) out[name] = parsed.data;
+    else problems.push(`${name} must be ${spec.allowed}; got ${JSON.stringify(value)}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as ParsedEnv<V>;
+}
