@@ -15,6 +15,8 @@ export interface ContainerOptions {
   /** Extra server options, e.g. `--max-connections=20`. */
   serverArgs?: string[];
   startupTimeoutMs?: number;
+  /** Needed again when a kept dataDir is reused: the server was initialised with it. */
+  rootPassword?: string;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface ContainerOptions {
  * that stopServer/startServer (outage tests) bring it back where clients expect it.
  */
 export async function startMysqlContainer(options: ContainerOptions): Promise<MysqlServer> {
-  const rootPassword = randomBytes(12).toString('hex');
+  const rootPassword = options.rootPassword ?? randomBytes(12).toString('hex');
   const port = await freePort();
   let builder = new GenericContainer(options.image)
     .withEnvironment({ MYSQL_ROOT_PASSWORD: rootPassword, MYSQL_DATABASE: options.database })

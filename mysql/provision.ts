@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MYSQL_IMAGE, startMysqlContainer } from './container.ts';
@@ -64,10 +65,11 @@ export async function provisionMysql(options: ProvisionOptions = {}): Promise<My
     const image = env.MYSQL_IMAGE || DEFAULT_MYSQL_IMAGE;
     try {
       log(`MySQL: starting a ${image} container (testcontainers)`);
+      const kept = options.dataDir ? await keptDataDir(path.join(options.dataDir, 'docker')) : undefined;
       return await (options.startContainer ?? startMysqlContainer)({
         image,
         database,
-        ...(options.dataDir ? { dataDir: path.join(options.dataDir, 'docker') } : {}),
+        ...(kept ?? {}),
         ...(options.serverArgs ? { serverArgs: options.serverArgs } : {}),
       });
     } catch (err) {
@@ -116,6 +118,19 @@ export async function provisionMysql(options: ProvisionOptions = {}): Promise<My
       '  3. install a MySQL or MariaDB server binary (e.g. `apt-get install mariadb-server-core`).',
     ].join('\n'),
   );
+}
+
+/** A datadir kept across runs, with the root password it was initialised with. */
+async function keptDataDir(dataDir: string): Promise<{ dataDir: string; rootPassword: string }> {
+  await mkdir(dataDir, { recursive: true });
+  const file = `${dataDir}.root-password`;
+  try {
+    return { dataDir, rootPassword: (await readFile(file, 'utf8')).trim() };
+  } catch {
+    const rootPassword = randomBytes(16).toString('hex');
+    await writeFile(file, `${rootPassword}\n`, { mode: 0o600 });
+    return { dataDir, rootPassword };
+  }
 }
 
 function given(url: string, version: string): MysqlServer {

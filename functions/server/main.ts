@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Started by the local gateway with an IPC channel: when the gateway dies, so does its replica.
+  if (process.connected) process.once('disconnect', () => void stop('gateway-exit'));
 }
 
 main().catch((err: unknown) => {

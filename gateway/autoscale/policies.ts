@@ -1,0 +1,158 @@
+/** The scale labels OpenFaaS reads from a function (`com.openfaas.scale.*`). */
+export interface ScaleLabels {
+  min: number;
+  max: number;
+  /** Percentage of max added per alert (CE); 0 disables alert-based scaling. */
+  factor: number;
+  /** Target load per replica (rps-target). */
+  target: number;
+  /** Share of the target a replica should run at (OpenFaaS Pro's target-proportion). */
+  targetProportion: number;
+}
+
+/** What the gateway measured for one function at one instant. */
+export interface Observation {
+  /** Milliseconds on the scaler's clock. */
+  now: number;
+  /** Replicas the function is set to now. */
+  replicas: number;
+  /** Successful (HTTP 200) invocations per second over the alert window: what the CE alert rule sees. */
+  rate200: number;
+  /** All invocations per second over the window. */
+  rate: number;
+}
+
+export interface PolicySettings {
+  /** The alert fires above this many 200s per second (the rule's `> 5`). */
+  thresholdRps: number;
+  /** …held for this long (the rule's `for: 5s`). */
+  forMs: number;
+  /** While the alert keeps firing, scale again this often (AlertManager's repeat). */
+  repeatMs: number;
+  /** rps-target scales down no lower than the highest wish in this window (an HPA's stabilisation). */
+  scaleDownWindowMs: number;
+}
+
+export interface PolicyState {
+  /** When the rate first went above the threshold in the current run, if it is above. */
+  pendingSince?: number;
+  firing: boolean;
+  lastScaleAt?: number;
+  /** rps-target: recent wishes, newest last. */
+  wishes?: Array<{ at: number; replicas: number }>;
+}
+
+export interface Decision {
+  replicas: number;
+  state: PolicyState;
+  /** Why the replicas changed, when they did. */
+  reason?: string;
+}
+
+export type Policy = (
+  obs: Observation,
+  labels: ScaleLabels,
+  state: PolicyState,
+  settings: PolicySettings,
+) => Decision;
+
+export const INITIAL_STATE: PolicyState = { firing: false };
+
+const clamp = (n: number, labels: ScaleLabels) => Math.min(labels.max, Math.max(labels.min, n));
+
+/**
+ * The alert both OpenFaaS rules share: `rate(…{code="200"}[window]) > threshold` for `forMs`.
+ * Returns the new state and whether the alert fired, repeated or resolved at this instant.
+ */
+function alert(
+  obs: Observation,
+  state: PolicyState,
+  settings: PolicySettings,
+): { state: PolicyState; event?: 'fire' | 'repeat' | 'resolve' } {
+  if (obs.rate200 <= settings.thresholdRps) {
+    return state.firing ? { state: { firing: false }, event: 'resolve' } : { state: { firing: false } };
+  }
+  const pendingSince = state.pendingSince ?? obs.now;
+  if (!state.firing) {
+    if (obs.now - pendingSince < settings.forMs) return { state: { firing: false, pendingSince } };
+    return { state: { firing: true, pendingSince, lastScaleAt: obs.now }, event: 'fire' };
+  }
+  if (obs.now - (state.lastScaleAt ?? obs.now) >= settings.repeatMs) {
+    return { state: { ...state, lastScaleAt: obs.now }, event: 'repeat' };
+  }
+  return { state };
+}
+
+/**
+ * The talk's 2018 gateway: while APIHighInvocationRate fires, 5 more replicas a minute
+ * (1 → 5 → 10 → 15 → 20, up to max); when it clears, back to min at once.
+ */
+export const openfaas2018: Policy = (obs, labels, state, settings) => {
+  const { state: next, event } = alert(obs, state, settings);
+  if (event === 'fire' || event === 'repeat') {
+    const step = 5;
+    const replicas = Math.min(labels.max, (Math.floor(obs.replicas / step) + 1) * step);
+    return {
+      replicas,
+      state: next,
+      reason: `APIHighInvocationRate ${event === 'fire' ? 'fired' : 'still firing'}: +${step}`,
+    };
+  }
+  if (event === 'resolve')
+    return { replicas: labels.min, state: next, reason: 'alert resolved: back to min' };
+  return { replicas: obs.replicas, state: next };
+};
+
+/**
+ * OpenFaaS Community Edition today: each firing of the alert adds ceil(max × factor / 100)
+ * replicas up to max; resolved → min at once. factor 0 turns scaling off.
+ */
+export const openfaasCe: Policy = (obs, labels, state, settings) => {
+  const { state: next, event } = alert(obs, state, settings);
+  const step = Math.ceil((labels.max * labels.factor) / 100);
+  if ((event === 'fire' || event === 'repeat') && step > 0) {
+    return {
+      replicas: clamp(obs.replicas + step, labels),
+      state: next,
+      reason: `APIHighInvocationRate ${event === 'fire' ? 'fired' : 'still firing'}: +${step}`,
+    };
+  }
+  if (event === 'resolve' && step > 0)
+    return { replicas: labels.min, state: next, reason: 'alert resolved: back to min' };
+  return { replicas: obs.replicas, state: next };
+};
+
+/**
+ * Replicas in proportion to load, as OpenFaaS Pro's rps mode or an HPA on a custom metric:
+ * ceil(rate ÷ (target × proportion)), within min and max; up at once, down only as far as
+ * the highest wish of the last scaleDownWindowMs.
+ */
+export const rpsTarget: Policy = (obs, labels, state, settings) => {
+  const perReplica = Math.max(labels.target * labels.targetProportion, Number.EPSILON);
+  const wish = clamp(Math.ceil(obs.rate / perReplica), labels);
+  const wishes = [...(state.wishes ?? []), { at: obs.now, replicas: wish }].filter(
+    (w) => obs.now - w.at <= settings.scaleDownWindowMs,
+  );
+  const stable = Math.max(...wishes.map((w) => w.replicas));
+  const replicas = wish > obs.replicas ? wish : Math.min(obs.replicas, stable);
+  const next = { firing: false, wishes };
+  if (replicas === obs.replicas) return { replicas, state: next };
+  return {
+    replicas,
+    state: next,
+    reason: `${obs.rate.toFixed(1)} req/s ÷ (${labels.target} × ${labels.targetProportion}) per replica`,
+  };
+};
+
+/** Fixed replicas: only /system/scale-function changes them. */
+export const off: Policy = (obs, _labels, state) => ({ replicas: obs.replicas, state });
+
+export const POLICIES = {
+  'openfaas-2018': openfaas2018,
+  'openfaas-ce': openfaasCe,
+  'rps-target': rpsTarget,
+  off,
+} as const satisfies Record<string, Policy>;
+
+export type PolicyName = keyof typeof POLICIES;
+export const POLICY_NAMES = Object.keys(POLICIES) as [PolicyName, ...PolicyName[]];

@@ -1,0 +1,78 @@
+import type { Logger } from '../../functions/lib/log.ts';
+import type { ReplicaSet } from '../replica-set.ts';
+import type { FunctionSpec } from '../stack.ts';
+import {
+  INITIAL_STATE,
+  POLICIES,
+  type PolicyName,
+  type PolicySettings,
+  type PolicyState,
+} from './policies.ts';
+import { RateWindow } from './rate.ts';
+
+export interface ScaleEvent {
+  at: string;
+  function: string;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+export interface AutoscalerOptions {
+  policy: PolicyName;
+  settings: PolicySettings;
+  windowMs: number;
+  /** Which answers the alert rule counts: OpenFaaS's rule counts code="200" only. */
+  alertCodes: '200' | '2xx';
+  log: Logger;
+}
+
+/** Applies a policy to every function once per tick, from the invocations the gateway recorded. */
+export class Autoscaler {
+  readonly windows = new Map<string, RateWindow>();
+  readonly events: ScaleEvent[] = [];
+  private readonly states = new Map<string, PolicyState>();
+
+  constructor(
+    private readonly functions: ReadonlyArray<{ spec: FunctionSpec; set: ReplicaSet }>,
+    private readonly options: AutoscalerOptions,
+  ) {
+    for (const { spec } of functions) this.windows.set(spec.name, new RateWindow());
+  }
+
+  record(fn: string, status: number, now = Date.now()): void {
+    const ok = this.options.alertCodes === '200' ? status === 200 : status >= 200 && status < 300;
+    this.windows.get(fn)?.record(now, status, ok);
+  }
+
+  rates(fn: string, now = Date.now()) {
+    return this.windows.get(fn)?.rates(now, this.options.windowMs) ?? { rate200: 0, rate: 0 };
+  }
+
+  tick(now = Date.now()): void {
+    const policy = POLICIES[this.options.policy];
+    for (const { spec, set } of this.functions) {
+      const replicas = set.desired;
+      const decision = policy(
+        { now, replicas, ...this.rates(spec.name, now) },
+        spec.scale,
+        this.states.get(spec.name) ?? INITIAL_STATE,
+        this.options.settings,
+      );
+      this.states.set(spec.name, decision.state);
+      if (decision.replicas !== replicas) {
+        const event: ScaleEvent = {
+          at: new Date(now).toISOString(),
+          function: spec.name,
+          from: replicas,
+          to: decision.replicas,
+          reason: decision.reason ?? this.options.policy,
+        };
+        this.events.push(event);
+        if (this.events.length > 200) this.events.shift();
+        this.options.log.info('scaling', { ...event, policy: this.options.policy });
+        set.scaleTo(decision.replicas);
+      }
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { int, oneOf, type ParsedEnv, parseEnv, type VariableSpec } from '../functions/lib/env.ts';
+import { POLICY_NAMES } from './autoscale/policies.ts';
+
+/** Settings of the local gateway and `npm start` (the functions' own are in functions/lib/config.ts). */
+export const GATEWAY_VARIABLES = {
+  GATEWAY_HOST: {
+    schema: z.string().min(1),
+    allowed: 'an address to bind',
+    default: '127.0.0.1',
+    description: 'Address of the local gateway. Loopback unless you mean to expose the demo.',
+  },
+  GATEWAY_PORT: {
+    schema: int(0, 65535),
+    allowed: 'integer 0–65535',
+    default: '8080',
+    description: 'Port of the local gateway.',
+  },
+  GATEWAY_BASIC_AUTH_FILE: {
+    schema: z.string().min(1).optional(),
+    allowed: 'a file holding `user:password`',
+    default: undefined,
+    description: 'When set, `/system/*` needs these basic-auth credentials, as on OpenFaaS.',
+  },
+  SCALING_POLICY: {
+    schema: oneOf(POLICY_NAMES),
+    allowed: POLICY_NAMES.join(' | '),
+    default: 'openfaas-ce',
+    description: 'How the local gateway autoscales (see "Scaling policies").',
+  },
+  ALERT_THRESHOLD_RPS: {
+    schema: z.coerce.number().min(0),
+    allowed: 'a number ≥ 0',
+    default: '5',
+    description: 'The alert rule fires above this many successful calls per second…',
+  },
+  ALERT_CODES: {
+    schema: oneOf(['200', '2xx'] as const),
+    allowed: '200 | 2xx',
+    default: '2xx',
+    description:
+      'Which answers the alert counts. OpenFaaS’s stock rule counts `code="200"` only, so randstore (201) never scales there; `2xx` lets it.',
+  },
+  ALERT_WINDOW_S: {
+    schema: int(1, 600),
+    allowed: 'integer 1–600',
+    default: '10',
+    description: '…measured over this window (the rule’s `rate(…[10s])`)…',
+  },
+  ALERT_FOR_S: {
+    schema: int(0, 600),
+    allowed: 'integer 0–600',
+    default: '5',
+    description: '…held for this long (`for: 5s`).',
+  },
+  ALERT_REPEAT_S: {
+    schema: int(1, 3600).optional(),
+    allowed: 'integer 1–3600',
+    default: undefined,
+    description: 'While firing, scale again this often. Default: 60 for openfaas-2018, 30 for openfaas-ce.',
+  },
+  SCALE_DOWN_WINDOW_S: {
+    schema: int(0, 3600),
+    allowed: 'integer 0–3600',
+    default: '30',
+    description: 'rps-target scales down only after the load stayed low this long.',
+  },
+  SCALER_TICK_MS: {
+    schema: int(50, 60_000),
+    allowed: 'integer 50–60000',
+    default: '1000',
+    description: 'How often the autoscaler looks at the rates.',
+  },
+  REPLICA_POOL_SIZE: {
+    schema: int(1, 1000).optional(),
+    allowed: 'integer 1–1000',
+    default: undefined,
+    description: "Each replica's DB_POOL_SIZE. Default: the function's value in stack.yml.",
+  },
+  UPSTREAM_TIMEOUT_MS: {
+    schema: int(100, 600_000),
+    allowed: 'integer 100–600000',
+    default: '60000',
+    description: 'A replica that has not answered by then gets 504 UPSTREAM_TIMEOUT.',
+  },
+  STACK_FILE: {
+    schema: z.string().min(1),
+    allowed: 'a path',
+    default: 'stack.yml',
+    description: 'Where the functions, their environment and their scale labels come from.',
+  },
+  DATA_DIR: {
+    schema: z.string().min(1),
+    allowed: 'a path',
+    default: '.data',
+    description: '`npm start` keeps MySQL data, generated DB passwords and replica logs here.',
+  },
+  CAT_SOURCE_PORT: {
+    schema: int(0, 65535),
+    allowed: 'integer 0–65535',
+    default: '8090',
+    description: 'Port of the local cat source `npm start` runs (0 = any free port).',
+  },
+} satisfies Record<string, VariableSpec>;
+
+export type GatewayConfig = ParsedEnv<typeof GATEWAY_VARIABLES>;
+
+export function parseGatewayConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
+  return parseEnv(GATEWAY_VARIABLES, env);
+}

@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type CatSourceServer, startCatSource } from '../catsource/server.ts';
+import type { Logger } from '../functions/lib/log.ts';
+import { FUNCTION_USERS, type FunctionUser, migrate, passwordSecretName } from '../mysql/migrate.ts';
+import { provisionMysql } from '../mysql/provision.ts';
+import type { MysqlServer } from '../mysql/server.ts';
+import type { GatewayConfig } from './config.ts';
+import { type Gateway, startGateway } from './gateway.ts';
+import { loadStack } from './stack.ts';
+
+export const DATABASE = 'systembreaker';
+
+export interface LocalStackOptions {
+  config: GatewayConfig;
+  /** Keep MySQL data and generated passwords in config.DATA_DIR; otherwise everything is thrown away. */
+  persistent: boolean;
+  /** The environment the provisioning chain reads (MYSQL_URL, MYSQL_IMAGE, …). */
+  env: NodeJS.ProcessEnv;
+  /** Added to every replica's environment (e.g. LOG_LEVEL). */
+  replicaEnv?: Record<string, string>;
+  log: Logger;
+  onStep?: (line: string) => void;
+  onReplicaLog?: (replicaId: string, line: string) => void;
+  staticDir?: string;
+  basicAuth?: { user: string; password: string };
+  /** Extra options for a MySQL server the chain starts (e.g. `--max-connections=20`). */
+  mysqlServerArgs?: string[];
+}
+
+export interface LocalStack {
+  gateway: Gateway;
+  mysql: MysqlServer;
+  catSource: CatSourceServer;
+  secretsDir: string;
+  stop(): Promise<void>;
+}
+
+/** One password per function user, generated once and kept as OpenFaaS-style secret files. */
+async function functionSecrets(dir: string): Promise<Record<FunctionUser, string>> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const entries = await Promise.all(
+    FUNCTION_USERS.map(async (user) => {
+      const file = path.join(dir, passwordSecretName(user));
+      try {
+        return [user, (await readFile(file, 'utf8')).trim()] as const;
+      } catch {
+        const password = randomBytes(18).toString('base64url');
+        await writeFile(file, password, { mode: 0o600 });
+        return [user, password] as const;
+      }
+    }),
+  );
+  return Object.fromEntries(entries) as Record<FunctionUser, string>;
+}
+
+/**
+ * The whole demo on one machine: MySQL from the provisioning chain, the schema and
+ * least-privilege users, the local cat source, and the gateway with its replicas.
+ * Each replica connects as its own function user with the password in a secret file,
+ * as it would on OpenFaaS.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const { config } = options;
+  const step = options.onStep ?? (() => {});
+  const dataDir = options.persistent
+    ? path.resolve(config.DATA_DIR)
+    : await mkdtemp(path.join(os.tmpdir(), 'sb-stack-'));
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    if (!options.persistent) await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const mysql = await provisionMysql({
+      env: options.env,
+      database: DATABASE,
+      log: step,
+      ...(options.persistent ? { dataDir: path.join(dataDir, 'mysql') } : {}),
+      ...(options.mysqlServerArgs ? { serverArgs: options.mysqlServerArgs } : {}),
+    });
+    cleanups.push(() => mysql.close());
+    const secretsDir = path.join(dataDir, 'secrets');
+    const users = await functionSecrets(secretsDir);
+    const migrated = await migrate(mysql.url, { database: DATABASE, users });
+    step(`schema: ${migrated.applied.length ? `applied ${migrated.applied.join(', ')}` : 'up to date'}`);
+
+    const catSource = await startCatSource({ port: config.CAT_SOURCE_PORT });
+    cleanups.push(() => catSource.close());
+
+    const functions = await loadStack(config.STACK_FILE, options.env);
+    const gateway = await startGateway({
+      functions,
+      replicaEnv: (spec) => ({
+        PATH: process.env.PATH ?? '',
+        ...spec.environment,
+        MYSQL_HOST: mysql.host,
+        MYSQL_PORT: String(mysql.port),
+        MYSQL_DATABASE: DATABASE,
+        SECRETS_DIR: secretsDir,
+        CAT_SOURCE_URL: `${catSource.url}/cat`,
+        ...(config.REPLICA_POOL_SIZE ? { DB_POOL_SIZE: String(config.REPLICA_POOL_SIZE) } : {}),
+        ...options.replicaEnv,
+      }),
+      host: config.GATEWAY_HOST,
+      port: config.GATEWAY_PORT,
+      policy: config.SCALING_POLICY,
+      settings: {
+        thresholdRps: config.ALERT_THRESHOLD_RPS,
+        forMs: config.ALERT_FOR_S * 1000,
+        repeatMs: (config.ALERT_REPEAT_S ?? (config.SCALING_POLICY === 'openfaas-2018' ? 60 : 30)) * 1000,
+        scaleDownWindowMs: config.SCALE_DOWN_WINDOW_S * 1000,
+      },
+      windowMs: config.ALERT_WINDOW_S * 1000,
+      alertCodes: config.ALERT_CODES,
+      tickMs: config.SCALER_TICK_MS,
+      upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      log: options.log,
+      ...(options.onReplicaLog ? { onReplicaLog: options.onReplicaLog } : {}),
+      ...(options.staticDir ? { staticDir: options.staticDir } : {}),
+      ...(options.basicAuth ? { basicAuth: options.basicAuth } : {}),
+    });
+    cleanups.push(() => gateway.stop());
+    return { gateway, mysql, catSource, secretsDir, stop: cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

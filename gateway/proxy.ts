@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Replica } from './replica.ts';
+
+/** Headers that belong to one connection and must not be forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+]);
+
+function forwardable(headers: IncomingMessage['headers'] | Record<string, string | string[] | undefined>) {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
+
+export interface ProxyResult {
+  status: number;
+  /** Set when the gateway itself answered an error (no reply from the replica). */
+  errorCode?: string;
+  /** The replica refused the connection: nothing was sent, another replica may take the request. */
+  refused?: boolean;
+}
+
+export function sendError(res: ServerResponse, status: number, code: string, message: string): ProxyResult {
+  if (!res.headersSent) {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify({ error: { code, message } }));
+  } else {
+    res.destroy();
+  }
+  return { status, errorCode: code };
+}
+
+/** Forwards one request to a replica and streams its answer back. */
+export async function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  replica: Replica,
+  path: string,
+  timeoutMs: number,
+): Promise<ProxyResult> {
+  const dispatcher = replica.dispatcher;
+  if (!dispatcher) return sendError(res, 502, 'REPLICA_FAILED', `replica ${replica.id} is not ready`);
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.once('close', onClose);
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  try {
+    const upstream = await dispatcher.request({
+      method: (req.method ?? 'GET') as 'GET',
+      path,
+      headers: {
+        ...forwardable(req.headers),
+        'x-forwarded-for': req.socket.remoteAddress ?? '',
+        'x-forwarded-host': req.headers.host ?? '',
+        'x-call-id': (req.headers['x-call-id'] as string | undefined) ?? randomUUID(),
+        'x-start-time': String(Date.now()),
+      },
+      body: hasBody ? req : null,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: abort.signal,
+    });
+    res.writeHead(upstream.statusCode, forwardable(upstream.headers));
+    await pipeline(upstream.body, res);
+    return { status: upstream.statusCode };
+  } catch (err) {
+    const e = err as { code?: string; name?: string };
+    if (abort.signal.aborted) return { status: 499, errorCode: 'CLIENT_CLOSED' };
+    if (e.code === 'ECONNREFUSED' && !res.headersSent)
+      return { status: 502, errorCode: 'REPLICA_FAILED', refused: true };
+    if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') {
+      return sendError(
+        res,
+        504,
+        'UPSTREAM_TIMEOUT',
+        `replica ${replica.id} did not answer within ${timeoutMs} ms`,
+      );
+    }
+    return sendError(
+      res,
+      502,
+      'REPLICA_FAILED',
+      `replica ${replica.id} failed during the request (${e.code ?? e.name})`,
+    );
+  } finally {
+    res.off('close', onClose);
+  }
+}

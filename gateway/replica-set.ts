@@ -1,0 +1,142 @@
+import type { Logger } from '../functions/lib/log.ts';
+import { Replica } from './replica.ts';
+import type { FunctionSpec } from './stack.ts';
+
+export interface ReplicaSetOptions {
+  spec: FunctionSpec;
+  env: Record<string, string>;
+  log: Logger;
+  onReplicaLog?: (replicaId: string, line: string) => void;
+  startTimeoutMs?: number;
+}
+
+/**
+ * The replicas of one function: keeps as many running as desired, replaces any that
+ * dies, sends new work only to ready ones, and drains the ones it scales away.
+ */
+export class ReplicaSet {
+  readonly name: string;
+  desired: number;
+  invocationCount = 0;
+  private replicas: Replica[] = [];
+  private serial = 0;
+  private turn = 0;
+  private stopped = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly options: ReplicaSetOptions) {
+    this.name = options.spec.name;
+    this.desired = 0;
+  }
+
+  /** Ready replicas: the ones that take traffic. */
+  get available(): number {
+    return this.replicas.filter((r) => r.state === 'ready').length;
+  }
+
+  /** Replicas that exist and are not being drained. */
+  get live(): Replica[] {
+    return this.replicas.filter((r) => r.state === 'starting' || r.state === 'ready');
+  }
+
+  all(): readonly Replica[] {
+    return this.replicas;
+  }
+
+  scaleTo(replicas: number): void {
+    if (this.stopped) return;
+    this.desired = replicas;
+    this.reconcile();
+  }
+
+  private reconcile(): void {
+    const live = this.live;
+    for (let i = live.length; i < this.desired; i++) this.spawn();
+    if (live.length > this.desired) {
+      // Drop replicas that are still starting first, then the newest ready ones.
+      const victims = [...live]
+        .sort(
+          (a, b) => Number(a.state === 'ready') - Number(b.state === 'ready') || b.startedAt - a.startedAt,
+        )
+        .slice(0, live.length - this.desired);
+      for (const r of victims) void r.drain();
+    }
+  }
+
+  private spawn(): Replica {
+    const id = `${this.name}-${++this.serial}`;
+    const replica = new Replica({
+      id,
+      env: this.options.env,
+      ...(this.options.onReplicaLog ? { onLog: this.options.onReplicaLog } : {}),
+      ...(this.options.startTimeoutMs ? { startTimeoutMs: this.options.startTimeoutMs } : {}),
+    });
+    this.replicas.push(replica);
+    replica.ready.then(
+      () => {
+        this.options.log.info('replica ready', { replica: id, pid: replica.pid, url: replica.url });
+        for (const wake of this.waiters) wake();
+      },
+      (err: unknown) => this.options.log.warn('replica failed to start', { replica: id, err }),
+    );
+    void replica.exited.then((code) => {
+      this.replicas = this.replicas.filter((r) => r !== replica);
+      if (!this.stopped && !replica.drainRequested) {
+        this.options.log.warn('replica died; replacing it', { replica: id, code });
+        // A replica that cannot start at all would otherwise be respawned in a tight loop.
+        setTimeout(() => this.reconcile(), Date.now() - replica.startedAt < 2000 ? 1000 : 0).unref();
+      }
+    });
+    return replica;
+  }
+
+  /**
+   * Takes a replica that failed a request out of the rotation at once. If its process is
+   * gone, its exit replaces it; if not, it drains (SIGTERM), exits and is replaced.
+   */
+  markFailed(replica: Replica): void {
+    if (replica.state !== 'ready') return;
+    this.options.log.warn('replica failed a request; taking it out of rotation', { replica: replica.id });
+    replica.state = 'draining';
+    replica.kill('SIGTERM');
+  }
+
+  /** The ready replica with the fewest requests in flight (ties taken in turn), or none. */
+  pick(): Replica | undefined {
+    let best: Replica | undefined;
+    const n = this.replicas.length;
+    for (let i = 0; i < n; i++) {
+      const r = this.replicas[(this.turn + i) % n] as Replica;
+      if (r.state === 'ready' && (!best || r.inFlight < best.inFlight)) best = r;
+    }
+    this.turn = (this.turn + 1) % Math.max(n, 1);
+    return best;
+  }
+
+  /** Waits up to timeoutMs for a ready replica (a new one starting, or one being replaced). */
+  async waitForReplica(timeoutMs: number): Promise<Replica | undefined> {
+    const now = this.pick();
+    if (now || this.desired === 0 || timeoutMs <= 0) return now;
+    return new Promise((resolve) => {
+      const wake = () => {
+        const r = this.pick();
+        if (!r) return;
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        resolve(this.pick());
+      }, timeoutMs);
+      this.waiters.add(wake);
+    });
+  }
+
+  /** Drains every replica and stops replacing them. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.desired = 0;
+    await Promise.all(this.replicas.map((r) => r.drain()));
+  }
+}

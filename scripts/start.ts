@@ -1,0 +1,74 @@
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../functions/lib/env.ts';
+import { createLogger } from '../functions/lib/log.ts';
+import { parseGatewayConfig } from '../gateway/config.ts';
+import { startLocalStack } from '../gateway/local-stack.ts';
+
+const APP_DIR = fileURLToPath(new URL('../loadgen/dist/', import.meta.url));
+
+/** `npm start`: the whole demo on this machine, stopped by Ctrl-C. */
+async function main(): Promise<void> {
+  const config = parseGatewayConfig(process.env);
+  const log = createLogger((process.env.LOG_LEVEL as 'info') ?? 'info', { component: 'gateway' });
+  let basicAuth: { user: string; password: string } | undefined;
+  if (config.GATEWAY_BASIC_AUTH_FILE) {
+    const text = (await readFile(config.GATEWAY_BASIC_AUTH_FILE, 'utf8')).trim();
+    const colon = text.indexOf(':');
+    if (colon < 1)
+      throw new ConfigError([
+        `GATEWAY_BASIC_AUTH_FILE must hold user:password; ${config.GATEWAY_BASIC_AUTH_FILE} does not`,
+      ]);
+    basicAuth = { user: text.slice(0, colon), password: text.slice(colon + 1) };
+  }
+  const logDir = path.resolve(config.DATA_DIR, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const replicaLog = createWriteStream(path.join(logDir, 'replicas.log'), { flags: 'a' });
+
+  const stack = await startLocalStack({
+    config,
+    persistent: true,
+    env: process.env,
+    log,
+    onStep: (line) => process.stderr.write(`${line}\n`),
+    onReplicaLog: (id, line) => replicaLog.write(`${id} ${line}\n`),
+    ...(existsSync(APP_DIR) ? { staticDir: APP_DIR } : {}),
+    ...(basicAuth ? { basicAuth } : {}),
+  });
+  const g = stack.gateway.url;
+  process.stdout.write(
+    [
+      '',
+      'SystemBreaker is running',
+      `  app            ${g}/${existsSync(APP_DIR) ? '' : '   (build it with `npm run build:app`)'}`,
+      `  functions      ${g}/function/randstore (POST)  ${g}/function/randshow  ${g}/function/dbstats`,
+      `  system API     ${g}/system/functions${basicAuth ? '   (basic auth)' : ''}`,
+      `  metrics        ${g}/metrics`,
+      `  cat source     ${stack.catSource.url}/cat`,
+      `  MySQL          ${stack.mysql.description}`,
+      `  scaling        ${config.SCALING_POLICY}`,
+      `  replica logs   ${path.join(logDir, 'replicas.log')}`,
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n${signal}: stopping replicas, cat source and MySQL…\n`);
+    await stack.stop();
+    replicaLog.end();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});

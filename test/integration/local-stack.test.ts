@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../gateway/local-stack.ts';
+import { startTestStack } from '../support/stack.ts';
+
+let stack: LocalStack;
+let gw: string;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  stack = await startTestStack({}, logs);
+  gw = stack.gateway.url;
+});
+afterAll(() => stack?.stop());
+
+interface FunctionStatus {
+  name: string;
+  replicas: number;
+  availableReplicas: number;
+  invocationCount: number;
+  labels: Record<string, string>;
+}
+
+const functions = async () => (await (await fetch(`${gw}/system/functions`)).json()) as FunctionStatus[];
+const status = async (name: string) => (await functions()).find((f) => f.name === name) as FunctionStatus;
+const scale = (name: string, replicas: number) =>
+  fetch(`${gw}/system/scale-function/${name}`, {
+    method: 'POST',
+    body: JSON.stringify({ serviceName: name, replicas }),
+  });
+const livePids = (name: string) =>
+  (stack.gateway.sets.get(name)?.live ?? []).map((r) => r.pid).filter((p) => p !== undefined && alive(p));
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('local gateway', () => {
+  it('stores and shows cats through /function/randstore and /function/randshow', async () => {
+    const stored = await fetch(`${gw}/function/randstore`, { method: 'POST' });
+    expect(stored.status).toBe(201);
+    const { id } = (await stored.json()) as { id: number };
+    const shown = await fetch(`${gw}/function/randshow?format=json&strategy=random-id`);
+    expect(shown.status).toBe(200);
+    expect(((await shown.json()) as { id: number }).id).toBe(id);
+    const page = await fetch(`${gw}/function/randshow/`);
+    expect(await page.text()).toContain('<img src="data:image/');
+  });
+
+  it('reports replicas and invocation counts at /system/functions', async () => {
+    const before = (await status('randshow')).invocationCount;
+    await Promise.all(
+      [1, 2, 3].map(() => fetch(`${gw}/function/randshow?format=json`).then((r) => r.arrayBuffer())),
+    );
+    const after = await status('randshow');
+    expect(after).toMatchObject({
+      replicas: 1,
+      availableReplicas: 1,
+      labels: { 'com.openfaas.scale.max': '4' },
+    });
+    expect(after.invocationCount).toBe(before + 3);
+  });
+
+  it('exports OpenFaaS gateway metrics and each replica’s metrics with a replica label', async () => {
+    await fetch(`${gw}/function/dbstats`).then((r) => r.arrayBuffer());
+    const text = await (await fetch(`${gw}/metrics`)).text();
+    expect(text).toMatch(/^gateway_function_invocation_total\{function_name="dbstats",code="200"\} \d+/m);
+    expect(text).toMatch(/^gateway_functions_seconds_count\{function_name="dbstats",code="200"\} \d+/m);
+    expect(text).toMatch(/^gateway_function_invocation_started\{function_name="dbstats"\} \d+/m);
+    expect(text).toMatch(/^gateway_service_count\{function_name="randshow"\} 1/m);
+    expect(text).toMatch(
+      /^systembreaker_requests_total\{replica="dbstats-\d+",code="200",function_name="dbstats"\} \d+/m,
+    );
+  });
+
+  it('answers an unknown function with 404 and a bad scale request with 400', async () => {
+    const missing = await fetch(`${gw}/function/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: 'FUNCTION_NOT_FOUND' } });
+    expect((await scale('randshow', -1)).status).toBe(400);
+    expect((await fetch(`${gw}/system/scale-function/randshow`, { method: 'POST', body: '{' })).status).toBe(
+      400,
+    );
+  });
+
+  it('scales by hand to 4 live processes, and the database sees more connections', async () => {
+    const threads = async () =>
+      ((await (await fetch(`${gw}/function/dbstats`)).json()) as { server: { threadsConnected: number } })
+        .server.threadsConnected;
+    // Each replica opens its pool's connections when it first serves a request.
+    await Promise.all(
+      [1, 2].map(() => fetch(`${gw}/function/randshow?format=json`).then((r) => r.arrayBuffer())),
+    );
+    const before = await threads();
+    expect((await scale('randshow', 4)).status).toBe(202);
+    await expect.poll(() => status('randshow').then((s) => s.availableReplicas), { timeout: 20_000 }).toBe(4);
+    expect(livePids('randshow')).toHaveLength(4);
+    await Promise.all(
+      Array.from({ length: 12 }, () =>
+        fetch(`${gw}/function/randshow?format=json`).then((r) => r.arrayBuffer()),
+      ),
+    );
+    expect(await threads()).toBeGreaterThanOrEqual(before + 3);
+
+    expect((await scale('randshow', 1)).status).toBe(202);
+    await expect.poll(() => livePids('randshow').length, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => status('randshow').then((s) => s.availableReplicas)).toBe(1);
+  });
+
+  it('replaces a replica process that is killed', async () => {
+    const [victim] = stack.gateway.sets.get('randstore')?.live ?? [];
+    expect(victim?.pid).toBeDefined();
+    victim?.kill('SIGKILL');
+    await expect
+      .poll(() => livePids('randstore').includes(victim?.pid as number), { timeout: 20_000 })
+      .toBe(false);
+    await expect
+      .poll(() => status('randstore').then((s) => s.availableReplicas), { timeout: 20_000 })
+      .toBe(1);
+    const res = await fetch(`${gw}/function/randstore`, { method: 'POST' });
+    expect(res.status).toBe(201);
+  });
+
+  it('gives in-flight requests of a killed replica a 502 with a code', async () => {
+    const res = fetch(`${gw}/function/randstore`, { method: 'POST' });
+    stack.catSource.setFault('slow');
+    // Wait until the request is inside the replica, then kill it.
+    const set = stack.gateway.sets.get('randstore');
+    const pending = fetch(`${gw}/function/randstore`, { method: 'POST' });
+    await expect.poll(() => set?.live.some((r) => r.inFlight > 0)).toBe(true);
+    set?.live.find((r) => r.inFlight > 0)?.kill('SIGKILL');
+    const answer = await pending;
+    stack.catSource.setFault('none');
+    await (await res).arrayBuffer();
+    expect(answer.status).toBe(502);
+    expect(await answer.json()).toMatchObject({ error: { code: 'REPLICA_FAILED' } });
+    await expect
+      .poll(() => status('randstore').then((s) => s.availableReplicas), { timeout: 20_000 })
+      .toBe(1);
+  });
+
+  it('never writes the database password into the replica logs', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const password = await readFile(`${stack.secretsDir}/randstore-mysql-password`, 'utf8');
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.join('\n')).not.toContain(password.trim());
+  });
+});

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../support/process.ts';
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sb-start-'));
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+/** Every process below pid, read from /proc. */
+async function descendants(pid: number): Promise<number[]> {
+  const children = new Map<number, number[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function containerExists(idPrefix: string): Promise<boolean> {
+  const client = await getContainerRuntimeClient();
+  const list = await client.container.list();
+  return list.some((c) => c.Id.startsWith(idPrefix));
+}
+
+describe('npm start', () => {
+  it('runs the stack, prints where it is, and leaves no process or container behind on Ctrl-C', async () => {
+    const { MYSQL_URL: _, ...env } = process.env;
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      cwd: ROOT,
+      env: {
+        ...env,
+        DATA_DIR: dataDir,
+        GATEWAY_PORT: '0',
+        CAT_SOURCE_PORT: '0',
+        STACK_FILE: 'test/fixtures/stack-small.yml',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    proc.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    await expect.poll(() => out, { timeout: 60_000, interval: 200 }).toContain('Ctrl-C stops everything.');
+    const gateway = /app\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1] as string;
+    expect(out).toMatch(/MySQL\s+\S+/);
+
+    const stored = await fetch(`${gateway}/function/randstore`, { method: 'POST' });
+    expect(stored.status).toBe(201);
+    const started = await descendants(proc.pid as number);
+    expect(started.length).toBeGreaterThanOrEqual(3);
+    // With Docker the banner names the container; it must be gone afterwards.
+    const container = /MySQL\s+container ([0-9a-f]{12})/.exec(out)?.[1];
+    if (container) expect(await containerExists(container)).toBe(true);
+
+    proc.kill('SIGINT');
+    const [code] = await once(proc, 'exit');
+    expect(code).toBe(0);
+    await expect.poll(() => started.filter(alive), { timeout: 10_000 }).toEqual([]);
+    if (container) expect(await containerExists(container)).toBe(false);
+    await expect(fetch(`${gateway}/healthz`)).rejects.toThrow();
+  });
+});
