@@ -4,15 +4,18 @@ import { parseArgs } from 'node:util';
 import { migrate } from '../mysql/migrate.ts';
 import { provisionMysql } from '../mysql/provision.ts';
 import { benchCodec } from './scenarios/codec.ts';
+import { benchGateway } from './scenarios/gateway.ts';
 import { benchRandshow, seedCats } from './scenarios/randshow.ts';
 
-const SCENARIOS = ['codec', 'randshow'] as const;
+const SCENARIOS = ['codec', 'randshow', 'gateway'] as const;
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     rows: { type: 'string', default: '1000,10000' },
     'budget-ms': { type: 'string', default: '4000' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
     out: { type: 'string', default: 'bench/results/latest.json' },
   },
 });
@@ -60,6 +63,26 @@ if (only.includes('randshow')) {
   } finally {
     await server.close();
   }
+}
+
+if (only.includes('gateway')) {
+  const { MYSQL_URL: _, ...env } = process.env;
+  const rows = await benchGateway(Number(values.seconds), Number(values.connections), env);
+  results.gateway = rows;
+  console.log(
+    `\nLocal gateway vs one replica directly (autocannon, ${values.connections} connections, ${values.seconds} s each)`,
+  );
+  console.table(
+    rows.map((r) => ({
+      target: r.target,
+      'direct rps': r.direct.rps,
+      'gateway rps': r.viaGateway.rps,
+      'gateway/direct': r.rpsRatio,
+      'direct p99 ms': r.direct.p99Ms,
+      'gateway p99 ms': r.viaGateway.p99Ms,
+      errors: r.direct.errors + r.viaGateway.errors + r.direct.non2xx + r.viaGateway.non2xx,
+    })),
+  );
 }
 
 await mkdir('bench/results', { recursive: true });

@@ -1,30 +1,41 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { VARIABLES } from '../functions/lib/config.ts';
+import type { VariableSpec } from '../functions/lib/env.ts';
+import { GATEWAY_VARIABLES } from '../gateway/config.ts';
 
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
-const BEGIN = '<!-- config-table:begin (npm run docs:config) -->';
-const END = '<!-- config-table:end -->';
 
-/** The README's configuration table, generated from the config schema. */
-export function configTable(): string {
+/** The README's configuration tables, generated from the config schemas. */
+const TABLES: Record<string, Record<string, VariableSpec>> = {
+  'config-table': VARIABLES,
+  'gateway-config-table': GATEWAY_VARIABLES,
+};
+
+export function configTable(variables: Record<string, VariableSpec>): string {
   const cell = (text: string) => text.replaceAll('|', '\\|');
-  const rows = Object.entries(VARIABLES).map(
+  const rows = Object.entries(variables).map(
     ([name, spec]) =>
       `| \`${name}\` | ${spec.default === undefined ? '—' : `\`${spec.default}\``} | ${cell(spec.allowed)} | ${cell(spec.description)} |`,
   );
   return ['| Variable | Default | Allowed | What it does |', '|---|---|---|---|', ...rows].join('\n');
 }
 
-export function withConfigTable(readme: string): string {
-  const start = readme.indexOf(BEGIN);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md needs the markers ${BEGIN} … ${END}`);
-  return `${readme.slice(0, start + BEGIN.length)}\n${configTable()}\n${readme.slice(end)}`;
+export function withConfigTables(readme: string): string {
+  let out = readme;
+  for (const [marker, variables] of Object.entries(TABLES)) {
+    const begin = `<!-- ${marker}:begin (npm run docs:config) -->`;
+    const end = `<!-- ${marker}:end -->`;
+    const start = out.indexOf(begin);
+    const stop = out.indexOf(end);
+    if (start < 0 || stop < start) throw new Error(`README.md needs the markers ${begin} … ${end}`);
+    out = `${out.slice(0, start + begin.length)}\n${configTable(variables)}\n${out.slice(stop)}`;
+  }
+  return out;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const readme = await readFile(README, 'utf8');
-  await writeFile(README, withConfigTable(readme));
-  process.stdout.write('README.md: configuration table updated\n');
+  await writeFile(README, withConfigTables(readme));
+  process.stdout.write('README.md: configuration tables updated\n');
 }

@@ -21,7 +21,10 @@ async function main(): Promise<void> {
     metrics: fn.metrics,
     log,
   });
-  log.info('listening', { url: server.url, port: server.port });
+  // Always announced, whatever LOG_LEVEL: the local gateway learns the replica's port from it.
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'listening', function: name, pid: process.pid, url: server.url, port: server.port })}\n`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

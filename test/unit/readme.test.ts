@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { README, withConfigTable } from '../../scripts/docs-config.ts';
+import { README, withConfigTables } from '../../scripts/docs-config.ts';
 
 describe('README', () => {
   it('documents every configuration variable with its current default (npm run docs:config)', async () => {
     const readme = await readFile(README, 'utf8');
-    expect(readme).toBe(withConfigTable(readme));
+    expect(readme).toBe(withConfigTables(readme));
   });
 
   it('gives the two commands: npm start and npm test', async () => {

@@ -1,0 +1,53 @@
+import { createLogger } from '../../functions/lib/log.ts';
+import { parseGatewayConfig } from '../../gateway/config.ts';
+import { startLocalStack } from '../../gateway/local-stack.ts';
+import { autocannonRun, type LoadResult } from '../autocannon.ts';
+import { round } from '../stats.ts';
+
+export interface GatewayRow {
+  target: string;
+  direct: LoadResult;
+  viaGateway: LoadResult;
+  /** Requests/s through /function/… ÷ requests/s straight to the replica. */
+  rpsRatio: number;
+}
+
+/**
+ * The local gateway's cost: the same load straight to one replica and through
+ * /function/…, for a no-op path (the replica's health check) and a DB-bound randshow.
+ */
+export async function benchGateway(
+  seconds: number,
+  connections: number,
+  env: NodeJS.ProcessEnv,
+): Promise<GatewayRow[]> {
+  const stack = await startLocalStack({
+    config: parseGatewayConfig({ GATEWAY_PORT: '0', CAT_SOURCE_PORT: '0', SCALING_POLICY: 'off' }),
+    persistent: false,
+    env,
+    log: createLogger('silent'),
+    replicaEnv: { LOG_LEVEL: 'warn' },
+  });
+  try {
+    for (let i = 0; i < 20; i++) await fetch(`${stack.gateway.url}/function/randstore`, { method: 'POST' });
+    const replica = stack.gateway.sets.get('randshow')?.pick();
+    if (!replica) throw new Error('no randshow replica');
+    const targets = [
+      ['no-op (replica health check)', '/_/health'],
+      ['randshow random-id, json', '/?format=json&strategy=random-id'],
+    ] as const;
+    const rows: GatewayRow[] = [];
+    for (const [target, path] of targets) {
+      const direct = await autocannonRun(`${replica.url}${path}`, connections, seconds);
+      const viaGateway = await autocannonRun(
+        `${stack.gateway.url}/function/randshow${path}`,
+        connections,
+        seconds,
+      );
+      rows.push({ target, direct, viaGateway, rpsRatio: round(viaGateway.rps / direct.rps, 3) });
+    }
+    return rows;
+  } finally {
+    await stack.stop();
+  }
+}
