@@ -39,6 +39,7 @@ export async function spawnFunction(
         resolve(listening.url);
       }
     };
+    proc.stdout?.on('data', check);
     proc.stderr?.on('data', check);
     proc.once('exit', (code) => {
       clearTimeout(timer);
