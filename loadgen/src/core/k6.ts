@@ -1,0 +1,104 @@
+import {
+  DEFAULT_PLAN,
+  type Plan,
+  type Profile,
+  parseDuration,
+  parseRatio,
+  type Strategy,
+  shares,
+  stagesFor,
+  TARGET_FUNCTIONS,
+  validatePlan,
+} from './plan.ts';
+
+/** SLOs per function that k6's thresholds enforce (p95 of http_req_duration, ms). */
+export const P95_SLO_MS: Record<string, number> = { randstore: 2000, randshow: 1000 };
+/** A run fails when more than this share of requests fail… */
+export const MAX_FAILED_RATE = 0.01;
+/** …or more than this share of planned iterations could not be started in time. */
+export const MAX_DROPPED_SHARE = 0.01;
+/** k6 wants whole numbers of iterations per time unit: per minute keeps 1/60 req/s of precision. */
+const PER = 60;
+/** A constant plan without a duration runs this long under k6 (which needs one). */
+const UNBOUNDED_S = 3600;
+
+export interface K6Scenario {
+  executor: 'ramping-arrival-rate';
+  exec: string;
+  startRate: number;
+  timeUnit: '1m';
+  preAllocatedVUs: number;
+  maxVUs: number;
+  stages: Array<{ duration: string; target: number }>;
+  tags: Record<string, string>;
+}
+
+export interface K6Options {
+  scenarios: Record<string, K6Scenario>;
+  thresholds: Record<string, string[]>;
+  summaryTrendStats: string[];
+}
+
+/** The k6 options of a plan: one arrival-rate scenario per function at its share of the rate. */
+export function k6Options(plan: Plan): K6Options {
+  const bounded: Plan =
+    plan.profile === 'constant' && plan.durationS === 0 ? { ...plan, durationS: UNBOUNDED_S } : plan;
+  const { startRate, stages } = stagesFor(bounded);
+  const share = shares(plan.ratio);
+  const scenarios: Record<string, K6Scenario> = {};
+  let planned = 0;
+  let from = startRate;
+  for (const st of stages) {
+    planned += ((from + st.target) / 2) * st.durationS;
+    from = st.target;
+  }
+  for (const fn of TARGET_FUNCTIONS) {
+    const s = share[fn] ?? 0;
+    if (s <= 0) continue;
+    const peak = Math.max(startRate, ...stages.map((st) => st.target)) * s;
+    scenarios[fn] = {
+      executor: 'ramping-arrival-rate',
+      exec: fn,
+      startRate: Math.round(startRate * s * PER),
+      timeUnit: '1m',
+      // Enough VUs for the peak at 0.5 s per call, and room for calls 10× slower.
+      preAllocatedVUs: Math.ceil(peak * 0.5) + 5,
+      maxVUs: Math.ceil(peak * 5) + 50,
+      stages: stages.map((st) => ({ duration: `${st.durationS}s`, target: Math.round(st.target * s * PER) })),
+      tags: { fn },
+    };
+  }
+  const thresholds: Record<string, string[]> = {
+    http_req_failed: [`rate<${MAX_FAILED_RATE}`],
+    dropped_iterations: [`count<${Math.max(1, Math.ceil(planned * MAX_DROPPED_SHARE))}`],
+  };
+  for (const fn of Object.keys(scenarios))
+    thresholds[`http_req_duration{fn:${fn}}`] = [`p(95)<${P95_SLO_MS[fn]}`];
+  return {
+    scenarios,
+    thresholds,
+    summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
+  };
+}
+
+/** The plan from k6's `-e` variables (RATE, RATIO, PROFILE, DURATION, STRATEGY); a bad one stops the run. */
+export function planFromEnv(env: Record<string, string | undefined>): Plan {
+  return validatePlan({
+    rate: env.RATE === undefined ? DEFAULT_PLAN.rate : Number(env.RATE),
+    ratio: env.RATIO ? parseRatio(env.RATIO) : DEFAULT_PLAN.ratio,
+    profile: (env.PROFILE ?? DEFAULT_PLAN.profile) as Profile,
+    strategy: (env.STRATEGY ?? DEFAULT_PLAN.strategy) as Strategy,
+    durationS: env.DURATION ? parseDuration(env.DURATION) : DEFAULT_PLAN.durationS,
+  });
+}
+
+/** Marks the line a k6 script export puts its plan on. */
+export const BAKED_PLAN_MARKER = '// systembreaker: plan baked in by "export as k6 script"';
+
+/**
+ * The committed k6 script with a plan baked in (the browser's "export as k6 script"):
+ * the plan is set before the bundle runs; -e BASE_URL still picks the target.
+ */
+export function bakePlan(script: string, plan: Plan): string {
+  return `${BAKED_PLAN_MARKER}\nglobalThis.SYSTEMBREAKER_PLAN = ${JSON.stringify(validatePlan(plan))};\n${script}`;
+}

@@ -1,0 +1,170 @@
+/**
+ * What to send: a total rate, how it splits between functions, for how long, and in what
+ * shape over time. Shared by every engine (browser, Node, k6); no DOM, no Node imports.
+ */
+export const TARGET_FUNCTIONS = ['randstore', 'randshow'] as const;
+export type TargetFunction = (typeof TARGET_FUNCTIONS)[number];
+
+export const PROFILES = ['constant', 'ramp', 'spike', 'seed-demo'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+export const STRATEGIES = ['order-by-rand', 'random-id'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export interface Plan {
+  /** Total requests per second at the plan's peak (the held rate of a profile). */
+  rate: number;
+  /** Weights per function; e.g. { randstore: 1, randshow: 3 }. */
+  ratio: Record<TargetFunction, number>;
+  /** randshow's ?strategy=. */
+  strategy: Strategy;
+  profile: Profile;
+  /** Total length in seconds; 0 = until stopped (constant profile only). */
+  durationS: number;
+}
+
+/** One leg of a profile: the rate goes linearly to `target` over `durationS` (as k6's stages). */
+export interface Stage {
+  durationS: number;
+  target: number;
+}
+
+export const DEFAULT_PLAN: Plan = {
+  rate: 20,
+  ratio: { randstore: 1, randshow: 3 },
+  strategy: 'order-by-rand',
+  profile: 'constant',
+  durationS: 60,
+};
+
+/** The shape of each profile; seed-demo ignores durationS: its length is what autoscaling needs. */
+export function stagesFor(plan: Pick<Plan, 'rate' | 'profile' | 'durationS'>): {
+  startRate: number;
+  stages: Stage[];
+} {
+  const { rate } = plan;
+  const d = plan.durationS > 0 ? plan.durationS : 60;
+  switch (plan.profile) {
+    case 'constant':
+      return { startRate: rate, stages: [{ durationS: d, target: rate }] };
+    case 'ramp':
+      return {
+        startRate: 0,
+        stages: [
+          { durationS: Math.round(d * 0.8), target: rate },
+          { durationS: d - Math.round(d * 0.8), target: rate },
+        ],
+      };
+    case 'spike': {
+      const base = rate / 5;
+      const quiet = Math.round(d * 0.4);
+      const edge = Math.max(1, Math.round(d * 0.02));
+      const peak = d - 2 * quiet - 2 * edge;
+      return {
+        startRate: base,
+        stages: [
+          { durationS: quiet, target: base },
+          { durationS: edge, target: rate },
+          { durationS: Math.max(peak, 1), target: rate },
+          { durationS: edge, target: base },
+          { durationS: quiet, target: base },
+        ],
+      };
+    }
+    case 'seed-demo': {
+      // Above the 5 calls/s alert long enough for several scale-ups, then quiet so the
+      // alert resolves and the replicas go back to min.
+      const high = Math.max(rate, 20);
+      return {
+        startRate: 1,
+        stages: [
+          { durationS: 15, target: high },
+          { durationS: 150, target: high },
+          { durationS: 5, target: 1 },
+          { durationS: 70, target: 1 },
+        ],
+      };
+    }
+  }
+}
+
+export function totalDurationS(plan: Plan): number {
+  if (plan.profile === 'constant' && plan.durationS === 0) return Number.POSITIVE_INFINITY;
+  return stagesFor(plan).stages.reduce((s, st) => s + st.durationS, 0);
+}
+
+/** The total rate at `tS` seconds into the plan: piecewise linear through the stages. */
+export function rateAt(plan: Plan, tS: number): number {
+  if (plan.profile === 'constant') return plan.durationS === 0 || tS < plan.durationS ? plan.rate : 0;
+  const { startRate, stages } = stagesFor(plan);
+  let from = startRate;
+  let t0 = 0;
+  for (const st of stages) {
+    if (tS < t0 + st.durationS) return from + ((st.target - from) * (tS - t0)) / st.durationS;
+    t0 += st.durationS;
+    from = st.target;
+  }
+  return 0;
+}
+
+/** Each function's share of the total rate. */
+export function shares(ratio: Record<string, number>): Record<string, number> {
+  const total = Object.values(ratio).reduce((a, b) => a + Math.max(0, b), 0);
+  return Object.fromEntries(
+    Object.entries(ratio).map(([fn, w]) => [fn, total > 0 ? Math.max(0, w) / total : 0]),
+  );
+}
+
+/** Parses "randstore=1,randshow=3" or "1:3" (randstore:randshow). */
+export function parseRatio(text: string): Record<TargetFunction, number> {
+  const bad = () =>
+    new Error(`ratio must look like randstore=1,randshow=3 or 1:3; got ${JSON.stringify(text)}`);
+  const out: Record<TargetFunction, number> = { randstore: 0, randshow: 0 };
+  if (/^\s*\d+(\.\d+)?\s*:\s*\d+(\.\d+)?\s*$/.test(text)) {
+    const [a, b] = text.split(':').map(Number);
+    out.randstore = a as number;
+    out.randshow = b as number;
+  } else {
+    for (const part of text.split(',')) {
+      const [k, v] = part.split('=').map((s) => s.trim());
+      if (!TARGET_FUNCTIONS.includes(k as TargetFunction) || v === undefined || !/^\d+(\.\d+)?$/.test(v))
+        throw bad();
+      out[k as TargetFunction] = Number(v);
+    }
+  }
+  if (out.randstore + out.randshow <= 0) throw bad();
+  return out;
+}
+
+/** Checks a plan from outside (CLI, HTTP, env) and names the bad field. */
+export function validatePlan(p: Partial<Plan>): Plan {
+  const plan = { ...DEFAULT_PLAN, ...p, ratio: { ...DEFAULT_PLAN.ratio, ...p.ratio } };
+  if (!Number.isFinite(plan.rate) || plan.rate < 0 || plan.rate > 100_000) {
+    throw new Error(`rate must be a number from 0 to 100000 requests/s; got ${JSON.stringify(p.rate)}`);
+  }
+  if (!PROFILES.includes(plan.profile))
+    throw new Error(`profile must be one of ${PROFILES.join(', ')}; got ${JSON.stringify(plan.profile)}`);
+  if (!STRATEGIES.includes(plan.strategy)) {
+    throw new Error(`strategy must be one of ${STRATEGIES.join(', ')}; got ${JSON.stringify(plan.strategy)}`);
+  }
+  if (!Number.isFinite(plan.durationS) || plan.durationS < 0 || plan.durationS > 86_400) {
+    throw new Error(`duration must be from 0 to 86400 s; got ${JSON.stringify(p.durationS)}`);
+  }
+  for (const [fn, w] of Object.entries(plan.ratio)) {
+    if (!TARGET_FUNCTIONS.includes(fn as TargetFunction) || !Number.isFinite(w) || w < 0) {
+      throw new Error(
+        `ratio weights must be ≥ 0 for ${TARGET_FUNCTIONS.join(', ')}; got ${fn}=${JSON.stringify(w)}`,
+      );
+    }
+  }
+  return plan;
+}
+
+/** Parses "60s", "2m", "1h", "90" (seconds). */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new Error(`duration must look like 30s, 5m or 1h; got ${JSON.stringify(text)}`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return unit === 'ms' ? n / 1000 : unit === 'm' ? n * 60 : unit === 'h' ? n * 3600 : n;
+}

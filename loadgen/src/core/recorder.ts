@@ -1,0 +1,211 @@
+import * as hdr from 'hdr-histogram-js';
+
+/** How one request ended. `status` 0 means no HTTP answer (network error, timeout). */
+export interface Outcome {
+  fn: string;
+  /** When the open loop meant to send it (ms, the engine's clock). */
+  intendedMs: number;
+  endMs: number;
+  status: number;
+  /** The answer's stable error code, or the network error's, when it failed. */
+  errorCode?: string;
+}
+
+export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'net';
+
+/** One function's second: what was sent, what came back, how long it took. */
+export interface SecondStats {
+  /** Seconds since the run started. */
+  t: number;
+  fn: string;
+  /** Requests/s the plan asked of this function in this second. */
+  dialled: number;
+  sent: number;
+  completed: number;
+  dropped: number;
+  byClass: Record<StatusClass, number>;
+  byCode: Record<string, number>;
+  /** Latency from the intended send time, ms. */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface FunctionSummary {
+  fn: string;
+  sent: number;
+  completed: number;
+  dropped: number;
+  /** Completed requests per second over the run. */
+  rate: number;
+  byClass: Record<StatusClass, number>;
+  byCode: Record<string, number>;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+type Histogram = ReturnType<typeof hdr.build>;
+
+const newHistogram = (): Histogram =>
+  hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
+
+export function statusClass(status: number): StatusClass {
+  if (status >= 200 && status < 300) return '2xx';
+  if (status >= 300 && status < 400) return '3xx';
+  if (status >= 400 && status < 500) return '4xx';
+  if (status >= 500) return '5xx';
+  return 'net';
+}
+
+interface Bucket {
+  dialled: number;
+  sent: number;
+  completed: number;
+  dropped: number;
+  byClass: Record<StatusClass, number>;
+  byCode: Record<string, number>;
+  histogram: Histogram;
+}
+
+const emptyClasses = (): Record<StatusClass, number> => ({ '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, net: 0 });
+
+const ms = (us: number) => Math.round(us) / 1000;
+
+/**
+ * Per function and per second: counts by status class and error code, dropped sends,
+ * and an HDR histogram of latency measured from the intended send time.
+ */
+export class Recorder {
+  private readonly seconds = new Map<string, Map<number, Bucket>>();
+  private readonly totals = new Map<string, Bucket>();
+  private emittedUpTo = -1;
+
+  constructor(
+    readonly functions: readonly string[],
+    /** The engine's clock reading at the start of the run. */
+    private readonly startMs: number,
+  ) {
+    for (const fn of functions) {
+      this.seconds.set(fn, new Map());
+      this.totals.set(fn, this.bucket());
+    }
+  }
+
+  private bucket(): Bucket {
+    return {
+      dialled: 0,
+      sent: 0,
+      completed: 0,
+      dropped: 0,
+      byClass: emptyClasses(),
+      byCode: {},
+      histogram: newHistogram(),
+    };
+  }
+
+  private at(fn: string, timeMs: number): Bucket {
+    const second = Math.max(0, Math.floor((timeMs - this.startMs) / 1000));
+    const perFn = this.seconds.get(fn);
+    if (!perFn) throw new Error(`unknown function ${fn}`);
+    let b = perFn.get(second);
+    if (!b) {
+      b = this.bucket();
+      perFn.set(second, b);
+    }
+    return b;
+  }
+
+  /** The rate the plan asked of a function during the second that contains timeMs. */
+  dialled(fn: string, timeMs: number, rate: number): void {
+    this.at(fn, timeMs).dialled = rate;
+  }
+
+  sent(fn: string, intendedMs: number): void {
+    this.at(fn, intendedMs).sent++;
+    (this.totals.get(fn) as Bucket).sent++;
+  }
+
+  dropped(fn: string, intendedMs: number): void {
+    this.at(fn, intendedMs).dropped++;
+    (this.totals.get(fn) as Bucket).dropped++;
+  }
+
+  complete(o: Outcome): void {
+    const latencyUs = Math.max(1, Math.round((o.endMs - o.intendedMs) * 1000));
+    for (const b of [this.at(o.fn, o.endMs), this.totals.get(o.fn) as Bucket]) {
+      b.completed++;
+      b.byClass[statusClass(o.status)]++;
+      if (o.errorCode) b.byCode[o.errorCode] = (b.byCode[o.errorCode] ?? 0) + 1;
+      b.histogram.recordValue(latencyUs);
+    }
+  }
+
+  private stats(t: number, fn: string, b: Bucket): SecondStats {
+    const h = b.histogram;
+    const empty = h.totalCount === 0;
+    return {
+      t,
+      fn,
+      dialled: b.dialled,
+      sent: b.sent,
+      completed: b.completed,
+      dropped: b.dropped,
+      byClass: { ...b.byClass },
+      byCode: { ...b.byCode },
+      p50: empty ? 0 : ms(h.getValueAtPercentile(50)),
+      p90: empty ? 0 : ms(h.getValueAtPercentile(90)),
+      p99: empty ? 0 : ms(h.getValueAtPercentile(99)),
+      max: empty ? 0 : ms(h.maxValue),
+    };
+  }
+
+  /**
+   * The seconds that ended before `nowMs` and were not returned yet, one entry per
+   * function per second (zeros included), in order. Their buckets are freed.
+   */
+  closedSeconds(nowMs: number): SecondStats[] {
+    const current = Math.floor((nowMs - this.startMs) / 1000);
+    const out: SecondStats[] = [];
+    for (let t = this.emittedUpTo + 1; t < current; t++) {
+      for (const fn of this.functions) {
+        const perFn = this.seconds.get(fn) as Map<number, Bucket>;
+        const b = perFn.get(t);
+        out.push(this.stats(t, fn, b ?? this.bucket()));
+        if (b) {
+          b.histogram.destroy();
+          perFn.delete(t);
+        }
+      }
+      this.emittedUpTo = t;
+    }
+    return out;
+  }
+
+  summary(nowMs: number): FunctionSummary[] {
+    const elapsedS = Math.max((nowMs - this.startMs) / 1000, 1e-9);
+    return this.functions.map((fn) => {
+      const s = this.stats(0, fn, this.totals.get(fn) as Bucket);
+      return {
+        fn,
+        sent: s.sent,
+        completed: s.completed,
+        dropped: s.dropped,
+        rate: Math.round((s.completed / elapsedS) * 100) / 100,
+        byClass: s.byClass,
+        byCode: s.byCode,
+        p50: s.p50,
+        p90: s.p90,
+        p99: s.p99,
+        max: s.max,
+      };
+    });
+  }
+}

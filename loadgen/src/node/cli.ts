@@ -1,0 +1,123 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  type Plan,
+  PROFILES,
+  type Profile,
+  parseDuration,
+  parseRatio,
+  type Strategy,
+  validatePlan,
+} from '../core/plan.ts';
+import type { SecondStats } from '../core/recorder.ts';
+import { LoadEngine } from './engine.ts';
+
+const usage = `Usage: npm run load -- [options]
+
+  --target URL         gateway base URL (default http://127.0.0.1:8080)
+  --rate N             total requests/s (the held rate of a profile; default 20)
+  --ratio R            randstore=1,randshow=3 or 1:3 (default 1:3)
+  --duration D         30s, 5m, 1h (default 60s; 0 = until Ctrl-C, constant only)
+  --profile P          ${PROFILES.join(' | ')} (default constant)
+  --strategy S         randshow's order-by-rand | random-id (default order-by-rand)
+  --max-in-flight N    sends due beyond this many in flight are dropped and counted (default 512)
+  --connections N      sockets to the gateway (default 64)
+  --timeout-ms N       per request (default 30000)
+  --out FILE           write the results as JSON (the browser app's export format)`;
+
+const { values } = parseArgs({
+  options: {
+    target: { type: 'string', default: 'http://127.0.0.1:8080' },
+    rate: { type: 'string', default: '20' },
+    ratio: { type: 'string', default: '1:3' },
+    duration: { type: 'string', default: '60s' },
+    profile: { type: 'string', default: 'constant' },
+    strategy: { type: 'string', default: 'order-by-rand' },
+    'max-in-flight': { type: 'string', default: '512' },
+    connections: { type: 'string', default: '64' },
+    'timeout-ms': { type: 'string', default: '30000' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+
+let plan: Plan;
+try {
+  if (!URL.canParse(values.target) || !/^https?:$/.test(new URL(values.target).protocol)) {
+    throw new Error(`--target must be an http(s) URL; got ${JSON.stringify(values.target)}`);
+  }
+  plan = validatePlan({
+    rate: Number(values.rate),
+    ratio: parseRatio(values.ratio),
+    durationS: parseDuration(values.duration),
+    profile: values.profile as Profile,
+    strategy: values.strategy as Strategy,
+  });
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n\n${usage}\n`);
+  process.exit(2);
+}
+
+const positive = (name: string, v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`--${name} must be a positive integer; got ${JSON.stringify(v)}\n`);
+    process.exit(2);
+  }
+  return n;
+};
+
+let totalErrors = 0;
+let totalDropped = 0;
+let worstP99 = 0;
+const engine = new LoadEngine({
+  target: values.target,
+  plan,
+  maxInFlight: positive('max-in-flight', values['max-in-flight']),
+  connections: positive('connections', values.connections),
+  timeoutMs: positive('timeout-ms', values['timeout-ms']),
+  onSecond(stats: SecondStats[], inFlight) {
+    const t = stats[0]?.t ?? 0;
+    const dialled = stats.reduce((s, x) => s + x.dialled, 0);
+    const achieved = stats.reduce((s, x) => s + x.completed, 0);
+    const errors = stats.reduce((s, x) => s + x.completed - x.byClass['2xx'], 0);
+    totalErrors += errors;
+    totalDropped += stats.reduce((s, x) => s + x.dropped, 0);
+    worstP99 = Math.max(worstP99, ...stats.map((x) => x.p99));
+    process.stderr.write(
+      `t=${t + 1}s  dialled ${dialled.toFixed(1)}/s  achieved ${achieved}/s  in-flight ${inFlight}  ` +
+        `p99 so far ${worstP99.toFixed(1)} ms  errors ${totalErrors}  dropped ${totalDropped}\n`,
+    );
+  },
+});
+process.on('SIGINT', () => engine.stop());
+
+process.stderr.write(`load: ${JSON.stringify(plan)} → ${values.target}\n`);
+const results = await engine.run();
+console.table(
+  Object.fromEntries(
+    results.summary.map((s) => [
+      s.fn,
+      {
+        count: s.completed,
+        'rate/s': s.rate,
+        'p50 ms': s.p50,
+        'p90 ms': s.p90,
+        'p99 ms': s.p99,
+        'max ms': s.max,
+        errors: Object.entries(s.byCode)
+          .map(([c, n]) => `${c}:${n}`)
+          .join(' '),
+        dropped: s.dropped,
+      },
+    ]),
+  ),
+);
+if (values.out) {
+  await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stderr.write(`results: ${values.out}\n`);
+}
