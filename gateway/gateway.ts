@@ -5,6 +5,7 @@ import { request } from 'undici';
 import type { Logger } from '../functions/lib/log.ts';
 import type { PolicyName, PolicySettings } from './autoscale/policies.ts';
 import { Autoscaler } from './autoscale/scaler.ts';
+import { LiveLoad, LiveLoadError } from './live-load.ts';
 import { createGatewayMetrics, mergeReplicaMetrics } from './metrics.ts';
 import { forward, sendError } from './proxy.ts';
 import { ReplicaSet } from './replica-set.ts';
@@ -37,6 +38,7 @@ export interface Gateway {
   port: number;
   sets: Map<string, ReplicaSet>;
   autoscaler: Autoscaler;
+  liveLoad: LiveLoad;
   stop(): Promise<void>;
 }
 
@@ -93,6 +95,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   metrics.watchReplicas(() =>
     [...sets.values()].map((s) => ({ name: s.name, desired: s.desired, available: s.available })),
   );
+  let port = 0;
+  // The engine calls the gateway on loopback even when it binds all addresses.
+  const selfHost = ['0.0.0.0', '::'].includes(options.host)
+    ? '127.0.0.1'
+    : options.host.includes(':')
+      ? `[${options.host}]`
+      : options.host;
+  const liveLoad = new LiveLoad(() => `http://${selfHost}:${port}`);
   const autoscaler = new Autoscaler(
     options.functions.map((spec) => ({ spec, set: sets.get(spec.name) as ReplicaSet })),
     {
@@ -174,6 +184,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     autoscaler.record(name, status);
   }
 
+  /** The server engine, driven live by the app: it loads only this gateway. */
+  async function liveLoadRoute(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    try {
+      if (path === '/system/loadgen' && req.method === 'GET') return json(res, 200, liveLoad.state());
+      if (path === '/system/loadgen/events' && req.method === 'GET') return liveLoad.listen(res);
+      if (path === '/system/loadgen/start' && req.method === 'POST')
+        return json(res, 202, liveLoad.start(await readJson(req)));
+      if (path === '/system/loadgen' && req.method === 'PATCH')
+        return json(res, 200, liveLoad.update(await readJson(req)));
+      if (path === '/system/loadgen/stop' && req.method === 'POST') return json(res, 202, liveLoad.stop());
+      sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${path}`);
+    } catch (err) {
+      if (err instanceof LiveLoadError) return void sendError(res, err.status, err.code, err.message);
+      if (err instanceof SyntaxError) return void sendError(res, 400, 'BAD_REQUEST', 'the body must be JSON');
+      throw err;
+    }
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const path = url.pathname;
@@ -245,6 +273,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return;
       }
       if (path === '/system/scale-events' && req.method === 'GET') return json(res, 200, autoscaler.events);
+      if (path.startsWith('/system/loadgen')) return liveLoadRoute(req, res, path);
       return void sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${path}`);
     }
     if ((req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(res, options.staticDir, path)))
@@ -262,7 +291,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
 
   for (const spec of options.functions) sets.get(spec.name)?.scaleTo(Math.max(spec.scale.min, 1));
   await Promise.all(
@@ -280,8 +309,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     sets,
     autoscaler,
+    liveLoad,
     async stop() {
       clearInterval(ticker);
+      await liveLoad.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

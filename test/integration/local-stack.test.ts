@@ -142,6 +142,61 @@ describe('local gateway', () => {
       .toBe(1);
   });
 
+  it('runs the server engine live: per-second stats stream, a rate change applies within a second', async () => {
+    const events: Array<{
+      type: string;
+      stats?: Array<{ t: number; fn: string; sent: number }>;
+      running?: boolean;
+    }> = [];
+    const controller = new AbortController();
+    const stream = fetch(`${gw}/system/loadgen/events`, { signal: controller.signal }).then(async (res) => {
+      const reader = (res.body as ReadableStream<Uint8Array>)
+        .pipeThrough(new TextDecoderStream())
+        .getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
+          events.push(JSON.parse(buffer.slice(6, i)));
+          buffer = buffer.slice(i + 2);
+        }
+      }
+    });
+    const started = await fetch(`${gw}/system/loadgen/start`, {
+      method: 'POST',
+      body: JSON.stringify({
+        rate: 8,
+        ratio: { randstore: 1, randshow: 3 },
+        strategy: 'random-id',
+        durationS: 0,
+      }),
+    });
+    expect(started.status).toBe(202);
+    const busy = await fetch(`${gw}/system/loadgen/start`, { method: 'POST', body: '{}' });
+    expect(busy.status).toBe(409);
+    const seconds = () => events.flatMap((e) => (e.type === 'second' ? (e.stats ?? []) : []));
+    await expect.poll(() => seconds().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+    const changedAt = Math.max(...seconds().map((s) => s.t));
+    expect(
+      (await fetch(`${gw}/system/loadgen`, { method: 'PATCH', body: JSON.stringify({ rate: 24 }) })).status,
+    ).toBe(200);
+    const sentIn = (t: number) =>
+      seconds()
+        .filter((s) => s.t === t)
+        .reduce((n, s) => n + s.sent, 0);
+    await expect.poll(() => sentIn(changedAt + 2), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(sentIn(changedAt + 2)).toBe(24);
+    expect(
+      (await fetch(`${gw}/system/loadgen`, { method: 'PATCH', body: JSON.stringify({ rate: -3 }) })).status,
+    ).toBe(400);
+    expect((await fetch(`${gw}/system/loadgen/stop`, { method: 'POST' })).status).toBe(202);
+    await expect.poll(() => events.some((e) => e.type === 'done'), { timeout: 35_000 }).toBe(true);
+    controller.abort();
+    await stream.catch(() => {});
+  });
+
   it('never writes the database password into the replica logs', async () => {
     const { readFile } = await import('node:fs/promises');
     const password = await readFile(`${stack.secretsDir}/randstore-mysql-password`, 'utf8');
