@@ -150,14 +150,13 @@ describe('local gateway', () => {
     }> = [];
     const controller = new AbortController();
     const stream = fetch(`${gw}/system/loadgen/events`, { signal: controller.signal }).then(async (res) => {
-      const reader = (res.body as ReadableStream<Uint8Array>)
-        .pipeThrough(new TextDecoderStream())
-        .getReader();
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
       let buffer = '';
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return;
-        buffer += value;
+        buffer += decoder.decode(value, { stream: true });
         for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
           events.push(JSON.parse(buffer.slice(6, i)));
           buffer = buffer.slice(i + 2);
