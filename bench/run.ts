@@ -4,10 +4,11 @@ import { parseArgs } from 'node:util';
 import { migrate } from '../mysql/migrate.ts';
 import { provisionMysql } from '../mysql/provision.ts';
 import { benchCodec } from './scenarios/codec.ts';
+import { benchEngine } from './scenarios/engine.ts';
 import { benchGateway } from './scenarios/gateway.ts';
 import { benchRandshow, seedCats } from './scenarios/randshow.ts';
 
-const SCENARIOS = ['codec', 'randshow', 'gateway'] as const;
+const SCENARIOS = ['codec', 'randshow', 'gateway', 'engine'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -82,6 +83,24 @@ if (only.includes('gateway')) {
       'gateway p99 ms': r.viaGateway.p99Ms,
       errors: r.direct.errors + r.viaGateway.errors + r.direct.non2xx + r.viaGateway.non2xx,
     })),
+  );
+}
+
+if (only.includes('engine')) {
+  const e = await benchEngine(Number(values.seconds), Number(values.connections));
+  results.engine = e;
+  console.log(
+    `\nNode engine vs autocannon, no-op node:http server, ${e.connections} connections, ${e.seconds} s`,
+  );
+  console.table({
+    'max requests/s': {
+      autocannon: e.autocannonRps,
+      'node engine': e.engineMaxRps,
+      'engine/autocannon': e.maxRatio,
+    },
+  });
+  console.log(
+    `at 2000 req/s dialled: achieved ${e.accuracy.achieved} (${e.accuracy.ratio}×), dropped ${e.accuracy.dropped}, p99 ${e.accuracy.p99Ms} ms`,
   );
 }
 
