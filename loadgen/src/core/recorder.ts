@@ -28,6 +28,7 @@ export interface SecondStats {
   /** Latency from the intended send time, ms. */
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   max: number;
 }
@@ -43,6 +44,7 @@ export interface FunctionSummary {
   byCode: Record<string, number>;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   max: number;
 }
@@ -162,6 +164,7 @@ export class Recorder {
       byCode: { ...b.byCode },
       p50: empty ? 0 : ms(h.getValueAtPercentile(50)),
       p90: empty ? 0 : ms(h.getValueAtPercentile(90)),
+      p95: empty ? 0 : ms(h.getValueAtPercentile(95)),
       p99: empty ? 0 : ms(h.getValueAtPercentile(99)),
       max: empty ? 0 : ms(h.maxValue),
     };
@@ -203,6 +206,7 @@ export class Recorder {
         byCode: s.byCode,
         p50: s.p50,
         p90: s.p90,
+        p95: s.p95,
         p99: s.p99,
         max: s.max,
       };

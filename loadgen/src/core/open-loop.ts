@@ -1,0 +1,116 @@
+import { RatioPicker } from './picker.ts';
+import { type Plan, rateAt, shares, TARGET_FUNCTIONS, type TargetFunction, totalDurationS } from './plan.ts';
+import { type Outcome, Recorder, type SecondStats } from './recorder.ts';
+import type { RunResults } from './results.ts';
+import { Scheduler } from './scheduler.ts';
+
+export interface OpenLoopOptions {
+  plan: Plan;
+  /** Milliseconds on a monotonic clock. */
+  now: () => number;
+  /** Sends due while this many are in flight are dropped and counted. */
+  maxInFlight: number;
+  /** Starts one request; the engine calls `complete` when it ends. */
+  send: (fn: TargetFunction, intendedMs: number) => void;
+}
+
+/**
+ * The engine-independent part of a load run: on each tick, the rate from the plan (or the
+ * live dial), the sends the scheduler says are due, the function the picker names, the
+ * in-flight cap, and the recorder. An engine only supplies a timer and a way to send.
+ */
+export class OpenLoop {
+  plan: Plan;
+  readonly recorder: Recorder;
+  readonly startMs: number;
+  readonly startedAt = new Date().toISOString();
+  inFlight = 0;
+  private readonly scheduler: Scheduler;
+  private readonly picker: RatioPicker<TargetFunction>;
+  private readonly seconds: SecondStats[] = [];
+  private stopping = false;
+
+  constructor(private readonly options: OpenLoopOptions) {
+    this.plan = options.plan;
+    this.startMs = options.now();
+    this.recorder = new Recorder(TARGET_FUNCTIONS, this.startMs);
+    this.scheduler = new Scheduler(rateAt(this.plan, 0), this.startMs);
+    this.picker = new RatioPicker(this.plan.ratio);
+  }
+
+  /** Applies at once (the rate through the scheduler, the ratio through the picker); returns what the tick closed. */
+  update(change: Partial<Pick<Plan, 'rate' | 'ratio' | 'strategy'>>): SecondStats[] {
+    this.plan = { ...this.plan, ...change, ratio: { ...this.plan.ratio, ...change.ratio } };
+    if (change.ratio) this.picker.setWeights(this.plan.ratio);
+    return this.tick();
+  }
+
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** True once the plan has run its length or stop() was called. */
+  get finished(): boolean {
+    return this.stopping || (this.options.now() - this.startMs) / 1000 >= totalDurationS(this.plan);
+  }
+
+  /** Sends what is due; returns the seconds that closed since the last tick. */
+  tick(): SecondStats[] {
+    const now = this.options.now();
+    const rate = this.finished ? 0 : rateAt(this.plan, (now - this.startMs) / 1000);
+    this.scheduler.setRate(rate, now);
+    const share = shares(this.plan.ratio);
+    for (const fn of TARGET_FUNCTIONS) this.recorder.dialled(fn, now, rate * (share[fn] ?? 0));
+    for (const intended of this.scheduler.due(now)) {
+      const fn = this.picker.next();
+      if (!fn) continue;
+      if (this.inFlight >= this.options.maxInFlight) {
+        this.recorder.dropped(fn, intended);
+      } else {
+        this.recorder.sent(fn, intended);
+        this.inFlight++;
+        this.options.send(fn, intended);
+      }
+    }
+    return this.closeSeconds(now);
+  }
+
+  complete(outcome: Omit<Outcome, 'endMs'>): void {
+    this.inFlight--;
+    this.recorder.complete({ ...outcome, endMs: this.options.now() });
+  }
+
+  private closeSeconds(now: number): SecondStats[] {
+    const closed = this.recorder.closedSeconds(now);
+    this.seconds.push(...closed);
+    return closed;
+  }
+
+  /** Closes the last, partial second and returns everything in the export format. */
+  results(engine: RunResults['engine'], target: string): { results: RunResults; last: SecondStats[] } {
+    const end = this.options.now();
+    const last = this.closeSeconds(this.startMs + (Math.floor((end - this.startMs) / 1000) + 1) * 1000);
+    return {
+      last,
+      results: {
+        version: 1,
+        engine,
+        target,
+        plan: this.plan,
+        startedAt: this.startedAt,
+        seconds: this.seconds,
+        summary: this.recorder.summary(end),
+      },
+    };
+  }
+}
+
+/** The stable code of a SystemBreaker error body, if it is one. */
+export function errorCodeOf(body: string): string | undefined {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
