@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bakePlan, k6Options, planFromEnv } from '../../loadgen/src/core/k6.ts';
+import { OpenLoop } from '../../loadgen/src/core/open-loop.ts';
 import { RatioPicker } from '../../loadgen/src/core/picker.ts';
 import {
   type Plan,
@@ -38,6 +39,40 @@ describe('scheduler', () => {
     expect(s.due(10_000)).toEqual([]);
     s.setRate(1, 10_000);
     expect(s.due(12_000)).toEqual([10_000, 11_000, 12_000]);
+  });
+});
+
+describe('open loop', () => {
+  function run(ticks: number[], maxInFlight = 1e9) {
+    let clock = 0;
+    const sent: Array<[string, number]> = [];
+    const loop = new OpenLoop({
+      plan: validatePlan({ rate: 500, durationS: 5, ratio: { randstore: 1, randshow: 3 } }),
+      now: () => clock,
+      maxInFlight,
+      send: (fn, t) => sent.push([fn, t]),
+    });
+    for (const t of ticks) {
+      clock = t;
+      loop.tick();
+    }
+    return { loop, sent };
+  }
+
+  it('sends exactly rate × duration in the plan’s ratio, even when the last tick comes late', () => {
+    const ticks = [...Array.from({ length: 700 }, (_, i) => i * 7), 5_003, 6_000];
+    const { loop, sent } = run(ticks);
+    expect(sent).toHaveLength(2500);
+    expect(sent.filter(([fn]) => fn === 'randstore')).toHaveLength(625);
+    expect(Math.max(...sent.map(([, t]) => t))).toBeLessThan(5000);
+    expect(loop.finished).toBe(true);
+  });
+
+  it('drops and counts the sends that fall due at the in-flight cap', () => {
+    const { loop, sent } = run([0, 1000], 10);
+    expect(sent).toHaveLength(10);
+    const [store, show] = loop.recorder.summary(1000);
+    expect((store?.dropped ?? 0) + (show?.dropped ?? 0)).toBe(491);
   });
 });
 

@@ -57,11 +57,16 @@ export class OpenLoop {
   /** Sends what is due; returns the seconds that closed since the last tick. */
   tick(): SecondStats[] {
     const now = this.options.now();
-    const rate = this.finished ? 0 : rateAt(this.plan, (now - this.startMs) / 1000);
-    this.scheduler.setRate(rate, now);
+    const endMs = this.startMs + totalDurationS(this.plan) * 1000;
+    // The last instant that still belongs to the plan: a late tick finishes its final interval.
+    const until = Math.min(now, endMs - 1e-6);
+    const rate = this.stopping ? 0 : rateAt(this.plan, (until - this.startMs) / 1000);
+    this.scheduler.setRate(rate, Math.min(now, endMs));
     const share = shares(this.plan.ratio);
-    for (const fn of TARGET_FUNCTIONS) this.recorder.dialled(fn, now, rate * (share[fn] ?? 0));
-    for (const intended of this.scheduler.due(now)) {
+    for (const fn of TARGET_FUNCTIONS)
+      this.recorder.dialled(fn, now, now < endMs ? rate * (share[fn] ?? 0) : 0);
+    // Everything intended before the end is sent, even when the tick comes late.
+    for (const intended of this.scheduler.due(until)) {
       const fn = this.picker.next();
       if (!fn) continue;
       if (this.inFlight >= this.options.maxInFlight) {
@@ -72,6 +77,7 @@ export class OpenLoop {
         this.options.send(fn, intended);
       }
     }
+    if (now >= endMs) this.scheduler.setRate(0, now);
     return this.closeSeconds(now);
   }
 
