@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     [
       '',
       'SystemBreaker is running',
-      `  app            ${g}/${existsSync(APP_DIR) ? '' : '   (build it with `npm run build:app`)'}`,
+      `  app            ${g}/${existsSync(APP_DIR) ? '' : '   (not built: npm run build:app)'}`,
       `  functions      ${g}/function/randstore (POST)  ${g}/function/randshow  ${g}/function/dbstats`,
       `  system API     ${g}/system/functions${basicAuth ? '   (basic auth)' : ''}`,
       `  metrics        ${g}/metrics`,

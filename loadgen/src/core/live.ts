@@ -8,7 +8,7 @@ import type { FunctionSummary, SecondStats } from './recorder.ts';
  */
 export type LiveEvent =
   | { type: 'state'; running: boolean; plan: Plan | null }
-  | { type: 'second'; stats: SecondStats[]; inFlight: number }
+  | { type: 'second'; stats: SecondStats[]; inFlight: number; summary: FunctionSummary[] }
   | { type: 'done'; summary: FunctionSummary[] }
   | { type: 'error'; message: string };
 

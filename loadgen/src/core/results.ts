@@ -4,7 +4,7 @@ import type { FunctionSummary, SecondStats } from './recorder.ts';
 /** What a run exports: the same shape from the browser app (JSON) and `npm run load --out`. */
 export interface RunResults {
   version: 1;
-  engine: 'browser' | 'node' | 'k6';
+  engine: 'browser' | 'server' | 'node' | 'k6';
   target: string;
   plan: Plan;
   startedAt: string;

@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { errorCodeOf, OpenLoop } from '../core/open-loop.ts';
 import type { Plan, TargetFunction } from '../core/plan.ts';
-import type { SecondStats } from '../core/recorder.ts';
+import type { FunctionSummary, SecondStats } from '../core/recorder.ts';
 import { requestFor } from '../core/requests.ts';
 import type { RunResults } from '../core/results.ts';
 
@@ -14,8 +14,8 @@ export interface EngineOptions {
   connections: number;
   /** A request without an answer by then counts as a TIMEOUT error. */
   timeoutMs: number;
-  /** Called with each finished second, one entry per function. */
-  onSecond?: (stats: SecondStats[], inFlight: number) => void;
+  /** Called with each finished second, one entry per function, and the run's summary so far. */
+  onSecond?: (stats: SecondStats[], inFlight: number, summary: FunctionSummary[]) => void;
 }
 
 const TICK_MS = 1;
@@ -85,7 +85,8 @@ export class LoadEngine {
   }
 
   private emit(loop: OpenLoop, seconds: SecondStats[]): void {
-    if (seconds.length > 0) this.options.onSecond?.(seconds, loop.inFlight);
+    if (seconds.length > 0)
+      this.options.onSecond?.(seconds, loop.inFlight, loop.recorder.summary(performance.now()));
   }
 
   private send(loop: OpenLoop, fn: TargetFunction, intendedMs: number): void {

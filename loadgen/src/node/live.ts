@@ -17,7 +17,7 @@ process.on('message', (command: LiveCommand) => {
         maxInFlight: command.maxInFlight,
         connections: Math.min(256, command.maxInFlight),
         timeoutMs: 30_000,
-        onSecond: (stats, inFlight) => send({ type: 'second', stats, inFlight }),
+        onSecond: (stats, inFlight, summary) => send({ type: 'second', stats, inFlight, summary }),
       });
       engine = running;
       send({ type: 'state', running: true, plan: command.plan });

@@ -1,0 +1,307 @@
+/// <reference types="vite/client" />
+import { css, html, LitElement, unsafeCSS } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import k6Script from '../../k6/systembreaker.js?raw';
+import { bakePlan } from '../core/k6.ts';
+import { DEFAULT_PLAN, type Plan, TARGET_FUNCTIONS, validatePlan } from '../core/plan.ts';
+import type { SecondStats } from '../core/recorder.ts';
+import { toCsv } from '../core/results.ts';
+import { EngineController, type EngineKind } from './engine-controller.ts';
+import { PollController } from './poll-controller.ts';
+import type { ChartSeries } from './sb-chart.ts';
+import type { Target } from './sb-target.ts';
+import { Timeline } from './timeline.ts';
+import './sb-cat.ts';
+import './sb-chart.ts';
+import './sb-dial.ts';
+import './sb-summary.ts';
+import './sb-target.ts';
+
+interface FunctionStatus {
+  name: string;
+  replicas: number;
+  availableReplicas: number;
+}
+
+interface DbStats {
+  rows: number;
+  blobBytes: number;
+  server: { threadsConnected: number; maxConnections: number };
+}
+
+const COLORS: Record<string, string> = { randstore: '#f4a259', randshow: '#6cb6ff', dbstats: '#9ccc65' };
+const ERROR_COLORS = ['#ff6b6b', '#ffb86b', '#f1fa8c', '#bd93f9', '#ff79c6', '#8be9fd', '#50fa7b'];
+const STORAGE_KEY = 'systembreaker';
+
+/** SystemBreaker: dial load at the functions and watch latency, errors, replicas and MySQL, live. */
+@customElement('sb-app')
+export class SbApp extends LitElement {
+  @state() private target: Target = { baseUrl: location.origin, user: '', password: '' };
+  @state() private plan: Plan = DEFAULT_PLAN;
+  @state() private engineKind: EngineKind = 'browser';
+  @state() private last: SecondStats[] = [];
+  @state() private cat = { src: '', caption: '' };
+  private readonly timeline = new Timeline(300);
+  private readonly engine = new EngineController(this, {
+    onSecond: (stats, wallStart) => this.record(stats, wallStart),
+    onCat: (src, id) => {
+      this.cat = { src, caption: `cat ${id}, served by randshow under load` };
+    },
+  });
+  private readonly functions = new PollController<FunctionStatus[]>(
+    this,
+    () => this.getJson('/system/functions'),
+    1000,
+    (fns) => {
+      const now = Date.now() / 1000;
+      for (const f of fns) {
+        this.timeline.set(`replicas.${f.name}`, now, f.replicas);
+        this.timeline.set(`ready.${f.name}`, now, f.availableReplicas);
+      }
+    },
+  );
+  private readonly db = new PollController<DbStats>(
+    this,
+    () => this.getJson('/function/dbstats'),
+    2000,
+    (s) => {
+      const now = Date.now() / 1000;
+      this.timeline.set('db.threads', now, s.server.threadsConnected);
+      this.timeline.set('db.max', now, s.server.maxConnections);
+      this.timeline.set('db.rows', now, s.rows);
+      this.timeline.set('db.mib', now, s.blobBytes / 1048576);
+    },
+  );
+  /** The server engine does not hand over its cats: show one every few seconds. */
+  private readonly serverCat = new PollController<void>(this, () => this.fetchServerCat(), 3000);
+
+  // The charts render inside this element's shadow root, where uPlot's stylesheet must live too.
+  static override styles = [
+    unsafeCSS(uplotCss),
+    css`
+    :host { display: block; max-width: 1400px; margin: 0 auto; padding: 1rem; }
+    header { display: flex; flex-wrap: wrap; gap: 1rem; align-items: baseline; justify-content: space-between; }
+    h1 { margin: 0; font-size: 1.4rem; letter-spacing: 0.02em; }
+    h1 span { color: #ff6b6b; }
+    section { background: #151821; border: 1px solid #242833; border-radius: 8px; padding: 0.8rem; margin-top: 0.8rem; }
+    .grid { display: grid; gap: 0.8rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); }
+    .grid > * { background: #151821; border: 1px solid #242833; border-radius: 8px; padding: 0.5rem; min-width: 0; }
+    .exports { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-top: 0.6rem; }
+    .exports button { font: inherit; padding: 0.3rem 0.6rem; background: #1a1d24; color: #eee; border: 1px solid #3a3f4b; border-radius: 4px; cursor: pointer; }
+    .status { color: #999; font-size: 0.85rem; margin: 0.4rem 0 0; }
+    .error { color: #ff6b6b; }
+    sb-chart figure { margin: 0; }
+    sb-chart figcaption { font-weight: 600; margin-bottom: 0.3rem; }
+    .u-legend { font-size: 0.8rem; }
+  `,
+  ];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    try {
+      const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}') as {
+        baseUrl?: string;
+        plan?: Plan;
+      };
+      if (saved.baseUrl) this.target = { ...this.target, baseUrl: saved.baseUrl };
+      if (saved.plan) this.plan = validatePlan(saved.plan);
+    } catch {}
+  }
+
+  private save(): void {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify({ baseUrl: this.target.baseUrl, plan: this.plan }));
+  }
+
+  private headers(): Record<string, string> {
+    return this.target.user
+      ? { authorization: `Basic ${btoa(`${this.target.user}:${this.target.password}`)}` }
+      : {};
+  }
+
+  private async getJson<T>(path: string): Promise<T> {
+    const res = await fetch(`${this.target.baseUrl}${path}`, {
+      headers: path.startsWith('/system/') ? this.headers() : {},
+      cache: 'no-store',
+    });
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+    return (await res.json()) as T;
+  }
+
+  private async fetchServerCat(): Promise<void> {
+    if (!this.engine.running || this.engine.kind !== 'server') return;
+    const res = await fetch(`${this.target.baseUrl}/function/randshow?format=raw&strategy=random-id`, {
+      cache: 'no-store',
+    });
+    if (!res.ok) return;
+    const blob = await res.blob();
+    if (this.cat.src.startsWith('blob:')) URL.revokeObjectURL(this.cat.src);
+    this.cat = {
+      src: URL.createObjectURL(blob),
+      caption: `cat ${res.headers.get('x-cat-id')}, fetched while the server engine runs`,
+    };
+  }
+
+  private record(stats: SecondStats[], wallStart: number): void {
+    for (const s of stats) {
+      const at = wallStart + s.t;
+      this.timeline.set(`dialled.${s.fn}`, at, s.dialled);
+      this.timeline.set(`achieved.${s.fn}`, at, s.completed);
+      if (s.completed > 0) {
+        this.timeline.set(`p50.${s.fn}`, at, s.p50);
+        this.timeline.set(`p95.${s.fn}`, at, s.p95);
+        this.timeline.set(`p99.${s.fn}`, at, s.p99);
+      }
+      this.timeline.set('err.total', at, 0);
+      for (const [code, n] of Object.entries(s.byCode)) this.timeline.add(`err.${code}`, at, n);
+    }
+    const t = stats.at(-1)?.t;
+    this.last = stats.filter((s) => s.t === t);
+  }
+
+  private onPlanChange(part: Partial<Plan>): void {
+    try {
+      this.plan = validatePlan({ ...this.plan, ...part, ratio: { ...this.plan.ratio, ...part.ratio } });
+    } catch {
+      return; // the inputs keep their bounds; a half-typed value is ignored
+    }
+    this.save();
+    const live: Partial<Pick<Plan, 'rate' | 'ratio' | 'strategy'>> = {};
+    if (part.rate !== undefined) live.rate = this.plan.rate;
+    if (part.ratio) live.ratio = this.plan.ratio;
+    if (part.strategy) live.strategy = this.plan.strategy;
+    if (Object.keys(live).length) this.engine.update(live);
+  }
+
+  private start(): void {
+    void this.engine.start(this.engineKind, this.target.baseUrl, this.plan, this.headers());
+  }
+
+  private download(name: string, type: string, text: string): void {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type }));
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  }
+
+  /** Chromium's 6 connections per origin allow 6 ÷ latency requests/s (browser engine). */
+  private ceiling(): number {
+    if (this.engineKind !== 'browser') return 0;
+    const done = this.last.reduce((n, s) => n + s.completed, 0);
+    if (done === 0) return 0;
+    const meanP50 = this.last.reduce((n, s) => n + s.p50 * s.completed, 0) / done;
+    return meanP50 > 0 ? 6 / (meanP50 / 1000) : 0;
+  }
+
+  private chart(heading: string, unit: string, keys: string[], series: ChartSeries[]) {
+    return html`<sb-chart .heading=${heading} .unit=${unit} .series=${series} .data=${this.timeline.data(keys)}></sb-chart>`;
+  }
+
+  protected override render() {
+    const fns = TARGET_FUNCTIONS as readonly string[];
+    const deployed = (this.functions.value ?? []).map((f) => f.name);
+    const errorKeys = this.timeline.keys('err.').filter((k) => k !== 'err.total');
+    const results = this.engine.results();
+    return html`
+      <header>
+        <h1>System<span>Breaker</span></h1>
+        <sb-target .target=${this.target} @target-change=${(e: CustomEvent<Target>) => {
+          this.target = e.detail;
+          this.save();
+          void this.functions.poll();
+          void this.db.poll();
+        }}></sb-target>
+      </header>
+      <section aria-label="Load">
+        <sb-dial .plan=${this.plan} .engine=${this.engineKind} ?running=${this.engine.running}
+          @plan-change=${(e: CustomEvent<Partial<Plan>>) => this.onPlanChange(e.detail)}
+          @engine-change=${(e: CustomEvent<EngineKind>) => {
+            this.engineKind = e.detail;
+          }}
+          @start-run=${() => this.start()} @stop-run=${() => this.engine.stop()}></sb-dial>
+        <div class="exports">
+          <button id="export-json" ?disabled=${!results} @click=${() => this.download('systembreaker-results.json', 'application/json', JSON.stringify(results, null, 2))}>Export JSON</button>
+          <button id="export-csv" ?disabled=${!results} @click=${() => results && this.download('systembreaker-results.csv', 'text/csv', toCsv(results))}>Export CSV</button>
+          <button id="export-k6" @click=${() => this.download('systembreaker-plan.js', 'text/javascript', bakePlan(k6Script, this.plan))}>Export as k6 script</button>
+        </div>
+        ${this.engine.error ? html`<p class="status error" role="alert">${this.engine.error}</p>` : ''}
+      </section>
+      <section aria-label="Now">
+        <sb-summary .last=${this.last} .summary=${this.engine.summary} .inFlight=${this.engine.inFlight} .ceiling=${this.ceiling()}></sb-summary>
+      </section>
+      <div class="grid">
+        ${this.chart(
+          'Requests/s: dialled (dashed) and achieved',
+          'req/s',
+          fns.flatMap((f) => [`dialled.${f}`, `achieved.${f}`]),
+          fns.flatMap((f) => [
+            { label: `${f} dialled`, stroke: COLORS[f] as string, dash: [4, 4] },
+            { label: `${f} achieved`, stroke: COLORS[f] as string },
+          ]),
+        )}
+        ${this.chart(
+          'Latency from intended send (p50, p95, p99)',
+          'ms',
+          fns.flatMap((f) => [`p50.${f}`, `p95.${f}`, `p99.${f}`]),
+          fns.flatMap((f) => [
+            { label: `${f} p50`, stroke: COLORS[f] as string },
+            { label: `${f} p95`, stroke: COLORS[f] as string, dash: [6, 3] },
+            { label: `${f} p99`, stroke: COLORS[f] as string, dash: [2, 3] },
+          ]),
+        )}
+        ${this.chart(
+          'Errors/s by code',
+          'errors/s',
+          ['err.total', ...errorKeys],
+          [
+            { label: 'total', stroke: '#666' },
+            ...errorKeys.map((k, i) => ({
+              label: k.slice(4),
+              stroke: ERROR_COLORS[i % ERROR_COLORS.length] as string,
+            })),
+          ],
+        )}
+        ${this.chart(
+          'Replicas (dashed: ready)',
+          'replicas',
+          deployed.flatMap((f) => [`replicas.${f}`, `ready.${f}`]),
+          deployed.flatMap((f) => [
+            { label: `${f}`, stroke: COLORS[f] ?? '#ccc', spanGaps: true },
+            { label: `${f} ready`, stroke: COLORS[f] ?? '#ccc', dash: [4, 4], spanGaps: true },
+          ]),
+        )}
+        ${this.chart(
+          'MySQL connections',
+          'threads',
+          ['db.threads', 'db.max'],
+          [
+            { label: 'Threads_connected', stroke: '#ff79c6' },
+            { label: 'max_connections', stroke: '#ff6b6b', dash: [6, 4] },
+          ],
+        )}
+        ${this.chart(
+          'Rows and MiB stored',
+          'rows / MiB',
+          ['db.rows', 'db.mib'],
+          [
+            { label: 'rows', stroke: '#9ccc65' },
+            { label: 'MiB in LONGBLOBs', stroke: '#8be9fd' },
+          ],
+        )}
+        <sb-cat .src=${this.cat.src} .caption=${this.cat.caption}></sb-cat>
+      </div>
+      <p class="status" id="poll-status">
+        ${this.functions.error ? html`<span class="error">replicas: ${this.functions.error}</span>` : `replicas: ${deployed.length} functions`} ·
+        ${this.db.error ? html`<span class="error">dbstats: ${this.db.error}</span>` : `dbstats: ${this.db.value ? `${this.db.value.rows} rows` : '…'}`}
+        ${this.serverCat.error ? '' : ''}
+      </p>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sb-app': SbApp;
+  }
+}

@@ -1,0 +1,101 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../functions/lib/log.ts';
+import { parseGatewayConfig } from '../../gateway/config.ts';
+import { type LocalStack, startLocalStack } from '../../gateway/local-stack.ts';
+import { ROOT } from '../support/process.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'test-results');
+const APP = path.join(ROOT, 'test-results', 'app-dist');
+
+let stack: LocalStack;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  // The app as users get it: built by Vite, served by the local gateway.
+  await build({
+    configFile: path.join(ROOT, 'loadgen/vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir: APP },
+  });
+  const { MYSQL_URL: _, ...env } = process.env;
+  stack = await startLocalStack({
+    config: parseGatewayConfig({
+      GATEWAY_PORT: '0',
+      CAT_SOURCE_PORT: '0',
+      STACK_FILE: `${ROOT}test/fixtures/stack-small.yml`,
+      SCALING_POLICY: 'off',
+    }),
+    persistent: false,
+    env,
+    log: createLogger('silent'),
+    staticDir: APP,
+  });
+  // Some cats to show before the load starts storing more.
+  for (let i = 0; i < 3; i++) await fetch(`${stack.gateway.url}/function/randstore`, { method: 'POST' });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const sent = (fn: string) =>
+  page.locator(`sb-summary tr[data-fn="${fn}"] td.sent`).textContent().then(Number);
+
+describe('SystemBreaker app in Chromium', () => {
+  it('dials 20 requests/s at 1:3 for 5 s and shows the load, a cat, replicas and the database', async () => {
+    await page.goto(`${stack.gateway.url}/`);
+    await page.getByLabel('Rate (requests/s)').fill('20');
+    await page.getByLabel('Rate (requests/s)').press('Tab');
+    await page.getByLabel('randstore weight').fill('1');
+    await page.getByLabel('randstore weight').press('Tab');
+    await page.getByLabel('randshow weight').fill('3');
+    await page.getByLabel('randshow weight').press('Tab');
+    await page.getByLabel('Duration (s, 0 = until stopped)').fill('5');
+    await page.getByLabel('Duration (s, 0 = until stopped)').press('Tab');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('button', { name: 'Start' }).waitFor({ timeout: 20_000 }); // back once the run ended
+
+    const store = await sent('randstore');
+    const show = await sent('randshow');
+    expect(store + show).toBe(100);
+    // The ratio holds to ±1 per 4 requests.
+    expect(Math.abs(show - 3 * store)).toBeLessThanOrEqual(4);
+
+    const points = async (heading: string) =>
+      Number(await page.locator(`sb-chart[heading="${heading}"]`).getAttribute('data-points'));
+    await page.waitForFunction(
+      () => document.querySelector('sb-app')?.shadowRoot?.querySelector('sb-chart') !== null,
+    );
+    expect(await points('Requests/s: dialled (dashed) and achieved')).toBeGreaterThan(0);
+    expect(await points('Latency from intended send (p50, p95, p99)')).toBeGreaterThan(0);
+    expect(await points('Replicas (dashed: ready)')).toBeGreaterThan(0);
+    expect(await points('MySQL connections')).toBeGreaterThan(0);
+    expect(await points('Rows and MiB stored')).toBeGreaterThan(0);
+    expect(await page.locator('sb-cat img#cat').getAttribute('src')).toMatch(
+      /^data:image\/(png|jpeg|webp);base64,/,
+    );
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'systembreaker-app.png'), fullPage: true });
+  });
+});
