@@ -73,6 +73,10 @@ describe('SystemBreaker app in Chromium', () => {
     await page.getByLabel('Duration (s, 0 = until stopped)').fill('5');
     await page.getByLabel('Duration (s, 0 = until stopped)').press('Tab');
     await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('button', { name: 'Stop' }).waitFor();
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.waitForTimeout(4000);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'systembreaker-under-load.png'), fullPage: true });
     await page.getByRole('button', { name: 'Start' }).waitFor({ timeout: 20_000 }); // back once the run ended
 
     const store = await sent('randstore');
@@ -95,7 +99,6 @@ describe('SystemBreaker app in Chromium', () => {
       /^data:image\/(png|jpeg|webp);base64,/,
     );
 
-    await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'systembreaker-app.png'), fullPage: true });
   });
 });

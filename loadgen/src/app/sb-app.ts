@@ -276,8 +276,8 @@ export class SbApp extends LitElement {
           'threads',
           ['db.threads', 'db.max'],
           [
-            { label: 'Threads_connected', stroke: '#ff79c6' },
-            { label: 'max_connections', stroke: '#ff6b6b', dash: [6, 4] },
+            { label: 'Threads_connected', stroke: '#ff79c6', spanGaps: true },
+            { label: 'max_connections', stroke: '#ff6b6b', dash: [6, 4], spanGaps: true },
           ],
         )}
         ${this.chart(
@@ -285,8 +285,8 @@ export class SbApp extends LitElement {
           'rows / MiB',
           ['db.rows', 'db.mib'],
           [
-            { label: 'rows', stroke: '#9ccc65' },
-            { label: 'MiB in LONGBLOBs', stroke: '#8be9fd' },
+            { label: 'rows', stroke: '#9ccc65', spanGaps: true },
+            { label: 'MiB in LONGBLOBs', stroke: '#8be9fd', spanGaps: true },
           ],
         )}
         <sb-cat .src=${this.cat.src} .caption=${this.cat.caption}></sb-cat>
