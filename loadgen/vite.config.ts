@@ -2,9 +2,17 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 /** The SystemBreaker app: `npm run build:app` writes loadgen/dist, which the local gateway serves at /. */
+const gateway = process.env.GATEWAY_URL;
+
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
+  // `GATEWAY_URL=… npm run dev:app`: the gateway's routes on the app's own origin, so
+  // /system/* works without CORS (OpenFaaS does not send CORS headers there).
+  server: {
+    host: '127.0.0.1',
+    ...(gateway ? { proxy: { '/function': gateway, '/system': gateway, '/healthz': gateway } } : {}),
+  },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', sourcemap: true },
   worker: { format: 'es' },
 });

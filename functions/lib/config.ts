@@ -178,6 +178,20 @@ export const VARIABLES = {
     default: 'order-by-rand',
     description: 'Default row pick of randshow; `?strategy=` overrides it per request.',
   },
+  CORS_ORIGINS: {
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .refine((list) => list.every((o) => o === '*' || (URL.canParse(o) && new URL(o).origin === o))),
+    allowed: 'comma-separated origins (https://host[:port]) or *',
+    default: '',
+    description: 'Origins whose pages may call the function from a browser (CORS). Empty: none.',
+  },
   MAX_BODY_BYTES: {
     schema: int(0, 64 * MiB),
     allowed: 'integer 0–67108864',

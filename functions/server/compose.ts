@@ -1,7 +1,9 @@
 import { createDbstats } from '../dbstats/handler.ts';
 import { type Config, type FunctionName, resolveMysqlSettings } from '../lib/config.ts';
+import { withCors } from '../lib/cors.ts';
 import { createCatRepository } from '../lib/db/cats.ts';
 import { createPool, poolStats } from '../lib/db/pool.ts';
+import { registerServerMetrics } from '../lib/db/server-metrics.ts';
 import type { Handler } from '../lib/http.ts';
 import type { Logger } from '../lib/log.ts';
 import { createMetrics, type FunctionMetrics } from '../lib/metrics.ts';
@@ -65,12 +67,13 @@ export async function buildFunction(name: FunctionName, config: Config, log: Log
       break;
     case 'dbstats':
       handler = createDbstats({ ...context, cats, pool: stats });
+      registerServerMetrics(metrics.registry, cats);
       break;
   }
 
   return {
     name,
-    handler,
+    handler: withCors(config.CORS_ORIGINS, handler),
     metrics,
     async close() {
       await Promise.allSettled(closers.map((c) => c()));

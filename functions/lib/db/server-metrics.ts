@@ -1,0 +1,58 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { CatRepository } from './cats.ts';
+
+/**
+ * The MySQL server's own counters, read at scrape time by the dbstats function, so the
+ * alert on connections near max_connections and the dashboard need no separate exporter.
+ */
+export function registerServerMetrics(
+  registry: Registry,
+  cats: Pick<CatRepository, 'serverStats' | 'tableStats'>,
+): void {
+  const registers = [registry];
+  let pending: Promise<void> | undefined;
+  const values = new Map<string, number>();
+  // One query round for all gauges of a scrape, not one per gauge.
+  const refresh = () => {
+    pending ??= Promise.all([cats.serverStats(), cats.tableStats()])
+      .then(([server, table]) => {
+        values.set('threads', server.threadsConnected);
+        values.set('max', server.maxConnections);
+        values.set('maxUsed', server.maxUsedConnections);
+        values.set('aborted', server.abortedConnects);
+        values.set('refused', server.connectionErrorsMaxConnections);
+        values.set('rows', table.rows);
+        values.set('blob', table.blobBytes);
+      })
+      .catch(() => values.clear())
+      .finally(() => setTimeout(() => (pending = undefined), 500).unref());
+    return pending;
+  };
+  const gauge = (name: string, help: string, key: string) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        await refresh();
+        const v = values.get(key);
+        if (v === undefined || Number.isNaN(v)) this.reset();
+        else this.set(v);
+      },
+    });
+  gauge('systembreaker_mysql_threads_connected', 'MySQL Threads_connected.', 'threads');
+  gauge('systembreaker_mysql_max_connections', 'MySQL max_connections.', 'max');
+  gauge('systembreaker_mysql_max_used_connections', 'MySQL Max_used_connections.', 'maxUsed');
+  gauge(
+    'systembreaker_mysql_aborted_connects',
+    'MySQL Aborted_connects (a counter on the server).',
+    'aborted',
+  );
+  gauge(
+    'systembreaker_mysql_connection_errors_max_connections',
+    'MySQL Connection_errors_max_connections: connections refused at max_connections (a counter on the server).',
+    'refused',
+  );
+  gauge('systembreaker_cats_rows', 'Rows in the cats table.', 'rows');
+  gauge('systembreaker_cats_blob_bytes', 'Bytes in the cats LONGBLOBs.', 'blob');
+}

@@ -1,0 +1,235 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { parseConfig, VARIABLES } from '../../functions/lib/config.ts';
+import { registerServerMetrics } from '../../functions/lib/db/server-metrics.ts';
+import { createMetrics } from '../../functions/lib/metrics.ts';
+import { createGatewayMetrics } from '../../gateway/metrics.ts';
+import { scaleLabels } from '../../gateway/stack.ts';
+import { DEFAULT_MYSQL_IMAGE } from '../../mysql/container.ts';
+import { FUNCTION_USERS, passwordSecretName } from '../../mysql/migrate.ts';
+
+const run = promisify(execFile);
+
+interface StackFunction {
+  lang: string;
+  handler: string;
+  image: string;
+  build_args?: Record<string, string>;
+  environment: Record<string, string>;
+  secrets: string[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  limits?: Record<string, string>;
+  requests?: Record<string, string>;
+  readonly_root_filesystem?: boolean;
+}
+
+const stack = parse(await readFile('stack.yml', 'utf8')) as {
+  version: string | number;
+  provider: { name: string; gateway: string };
+  functions: Record<string, StackFunction>;
+};
+const dockerfile = await readFile('Dockerfile', 'utf8');
+const dockerEnv = Object.fromEntries(
+  [...dockerfile.matchAll(/^\s*(?:ENV\s+)?([A-Za-z_]+)=("[^"]*"|\S+)\s*\\?$/gm)].map((m) => [
+    m[1],
+    (m[2] as string).replace(/^"|"$/g, ''),
+  ]),
+);
+const k8s = (
+  await Promise.all(
+    ['namespace', 'mysql-config', 'mysql', 'migrate-job'].map(async (f) =>
+      parseAllDocuments(await readFile(`deploy/kubernetes/${f}.yaml`, 'utf8')).map((d) => d.toJS()),
+    ),
+  )
+).flat() as Array<{
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: any;
+  data?: Record<string, string>;
+}>;
+const byKind = (kind: string, name: string) => k8s.find((d) => d.kind === kind && d.metadata.name === name);
+
+describe('stack.yml', () => {
+  it('is a faas-cli 1.0 stack for the openfaas provider with an overridable gateway', () => {
+    expect(readFileSync('stack.yml', 'utf8')).toMatch(/^version: 1\.0$/m);
+    expect(stack.provider).toEqual({ name: 'openfaas', gateway: '${OPENFAAS_URL:-http://127.0.0.1:8080}' });
+  });
+
+  it.each(Object.keys(stack.functions))(
+    '%s: builds from this repository with its Dockerfile and names its image from REGISTRY and TAG',
+    (name) => {
+      const fn = stack.functions[name] as StackFunction;
+      expect(fn.lang).toBe('dockerfile');
+      expect(existsSync(`${fn.handler}/Dockerfile`)).toBe(true);
+      expect(existsSync(`${fn.handler}/package-lock.json`)).toBe(true);
+      expect(fn.build_args?.FUNCTION).toBe(name);
+      expect(fn.image).toMatch(/^\$\{REGISTRY:-[^}]+\}\/[a-z]+:\$\{TAG:-[^}]+\}$/);
+      expect(fn.image).toContain(`/${name}:`);
+    },
+  );
+
+  it.each(Object.keys(stack.functions))(
+    '%s: environment the config schema accepts, the secret it reads declared',
+    (name) => {
+      const fn = stack.functions[name] as StackFunction;
+      for (const key of Object.keys(fn.environment)) expect(Object.keys(VARIABLES)).toContain(key);
+      const config = parseConfig(fn.environment, ['FUNCTION']);
+      expect(config.FUNCTION).toBe(name);
+      expect(fn.secrets).toContain(config.MYSQL_PASSWORD_SECRET);
+      expect(config.MYSQL_PASSWORD_SECRET).toBe(passwordSecretName(name as (typeof FUNCTION_USERS)[number]));
+      expect(config.MYSQL_USER).toBe(name);
+      // Secrets are files, never environment.
+      expect(Object.keys(fn.environment).some((k) => /PASSWORD$|SECRET_VALUE|MYSQL_URL/.test(k))).toBe(false);
+    },
+  );
+
+  it.each(Object.keys(stack.functions))(
+    '%s: valid scale labels, limits, a read-only root and scrape annotations',
+    (name) => {
+      const fn = stack.functions[name] as StackFunction;
+      expect(() => scaleLabels(name, fn.labels)).not.toThrow();
+      for (const [k, v] of Object.entries(fn.labels))
+        if (k !== 'com.openfaas.scale.type') expect(Number(v)).not.toBeNaN();
+      expect(fn.readonly_root_filesystem).toBe(true);
+      expect(fn.limits?.memory).toMatch(/^\d+Mi$/);
+      expect(fn.requests?.cpu).toMatch(/^\d+m$/);
+      expect(fn.annotations).toMatchObject({
+        'prometheus.io.scrape': 'true',
+        'prometheus.io.path': '/_/metrics',
+      });
+    },
+  );
+});
+
+describe('function image', () => {
+  it('runs the compiled function server behind of-watchdog in http mode, as a non-root user', () => {
+    expect(dockerEnv.mode).toBe('http');
+    expect(dockerEnv.fprocess).toBe('node dist/functions/server/main.js');
+    expect(existsSync('functions/server/main.ts')).toBe(true);
+    expect(new URL(dockerEnv.upstream_url as string).port).toBe(dockerEnv.http_port);
+    expect(dockerfile).toMatch(/^USER 10001:10001$/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/npm run test:unit/);
+  });
+
+  it('gives the watchdog more time than the cat source and the database may take', () => {
+    const seconds = (v: string) => Number(v.replace(/s$/, ''));
+    const config = parseConfig({});
+    expect(seconds(dockerEnv.exec_timeout as string) * 1000).toBeGreaterThan(
+      config.SOURCE_TIMEOUT_MS + config.DB_CONNECT_TIMEOUT_MS,
+    );
+    expect(seconds(dockerEnv.write_timeout as string)).toBeGreaterThan(
+      seconds(dockerEnv.exec_timeout as string),
+    );
+  });
+});
+
+describe('Kubernetes manifests', () => {
+  it('run the same MySQL image the local chain defaults to, with sql/tuning.cnf as its config', async () => {
+    const mysql = byKind('Deployment', 'mysql');
+    const container = mysql?.spec.template.spec.containers[0];
+    expect(container.image).toBe(DEFAULT_MYSQL_IMAGE);
+    expect(byKind('ConfigMap', 'systembreaker-mysql-tuning')?.data?.['systembreaker.cnf']).toBe(
+      await readFile('sql/tuning.cnf', 'utf8'),
+    );
+    expect(container.volumeMounts.map((m: { mountPath: string }) => m.mountPath)).toContain(
+      '/etc/mysql/conf.d/systembreaker.cnf',
+    );
+    expect(byKind('PersistentVolumeClaim', 'mysql-data')).toBeDefined();
+  });
+
+  it('serve MySQL where stack.yml points the functions', () => {
+    const service = byKind('Service', 'mysql');
+    for (const fn of Object.values(stack.functions)) {
+      expect(fn.environment.MYSQL_HOST).toBe(
+        `${service?.metadata.name}.${service?.metadata.namespace}.svc.cluster.local`,
+      );
+    }
+  });
+
+  it('migrate with the function users and passwords that stack.yml’s secrets hold', () => {
+    const job = byKind('Job', 'systembreaker-migrate');
+    const container = job?.spec.template.spec.containers[0];
+    expect(container.command.slice(0, 2)).toEqual(['node', 'dist/scripts/db-migrate.js']);
+    expect(existsSync('scripts/db-migrate.ts')).toBe(true);
+    expect(container.env.map((e: { name: string }) => e.name)).toEqual(['MYSQL_URL']);
+    const mount = container.volumeMounts[0].mountPath;
+    expect(container.command).toContain(mount);
+    expect(job?.spec.template.spec.volumes[0].secret.secretName).toBe('systembreaker-mysql');
+    const secretNames = Object.values(stack.functions).flatMap((f) => f.secrets);
+    expect(secretNames.sort()).toEqual(FUNCTION_USERS.map(passwordSecretName).sort());
+  });
+});
+
+const promtool = await run('promtool', ['--version']).then(
+  () => true,
+  () => false,
+);
+if (process.env.REQUIRE_PROMTOOL && !promtool)
+  throw new Error('REQUIRE_PROMTOOL is set but promtool is not on PATH');
+
+describe('monitoring', () => {
+  it.skipIf(!promtool)('promtool accepts the alert rules', async () => {
+    const { stdout } = await run('promtool', ['check', 'rules', 'deploy/prometheus/alert.rules.yml']);
+    expect(stdout).toContain('SUCCESS: 3 rules found');
+  });
+
+  it('keeps OpenFaaS CE’s APIHighInvocationRate rule as OpenFaaS has it', async () => {
+    const rules = parse(await readFile('deploy/prometheus/alert.rules.yml', 'utf8'));
+    const rule = rules.groups[0].rules[0];
+    expect(rule).toMatchObject({
+      alert: 'APIHighInvocationRate',
+      expr: 'sum(rate(gateway_function_invocation_total{code="200"}[10s])) BY (function_name) > 5',
+      for: '5s',
+    });
+  });
+
+  it('queries on the dashboard and in the rules only metrics the gateway or the functions export', async () => {
+    const exported = new Set<string>();
+    const gateway = createGatewayMetrics();
+    const fn = createMetrics('x');
+    registerServerMetrics(fn.registry, {
+      serverStats: () => Promise.reject(new Error('not scraped here')),
+      tableStats: () => Promise.reject(new Error('not scraped here')),
+    });
+    for (const m of [...gateway.registry.getMetricsAsArray(), ...fn.registry.getMetricsAsArray()]) {
+      const name = (m as unknown as { name: string }).name;
+      for (const suffix of ['', '_bucket', '_sum', '_count']) exported.add(name + suffix);
+    }
+    const dashboard = JSON.parse(await readFile('deploy/grafana/systembreaker.json', 'utf8'));
+    const rules = parse(await readFile('deploy/prometheus/alert.rules.yml', 'utf8'));
+    const exprs: string[] = [
+      ...dashboard.panels.flatMap((p: { targets: Array<{ expr: string }> }) => p.targets.map((t) => t.expr)),
+      ...rules.groups.flatMap((g: { rules: Array<{ expr: string }> }) => g.rules.map((r) => r.expr)),
+    ];
+    const PROMQL = new Set([
+      'sum',
+      'rate',
+      'by',
+      'BY',
+      'max',
+      'histogram_quantile',
+      'increase',
+      'le',
+      'function_name',
+      'code',
+      'state',
+      'query',
+      'error_code',
+    ]);
+    const used = new Set(
+      exprs
+        .flatMap((e) =>
+          [...e.replace(/\{[^}]*\}|\[[^\]]*\]/g, '').matchAll(/[a-z_][a-z0-9_]*/gi)].map((m) => m[0]),
+        )
+        .filter((w) => !PROMQL.has(w)),
+    );
+    expect([...used].filter((m) => !exported.has(m))).toEqual([]);
+    expect(used.size).toBeGreaterThan(8);
+  });
+});
