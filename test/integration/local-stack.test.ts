@@ -74,6 +74,13 @@ describe('local gateway', () => {
     expect(text).toMatch(
       /^systembreaker_requests_total\{replica="dbstats-\d+",code="200",function_name="dbstats"\} \d+/m,
     );
+    // dbstats reads the MySQL server's counters at scrape time.
+    expect(text).toMatch(
+      /^systembreaker_mysql_threads_connected\{replica="dbstats-\d+",function_name="dbstats"\} [1-9]\d*/m,
+    );
+    expect(text).toMatch(
+      /^systembreaker_mysql_max_connections\{replica="dbstats-\d+",function_name="dbstats"\} \d+/m,
+    );
   });
 
   it('answers an unknown function with 404 and a bad scale request with 400', async () => {
