@@ -3,10 +3,11 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { migrate } from '../mysql/migrate.ts';
 import { provisionMysql } from '../mysql/provision.ts';
+import { seedCats } from '../mysql/seed.ts';
 import { benchCodec } from './scenarios/codec.ts';
 import { benchEngine } from './scenarios/engine.ts';
 import { benchGateway } from './scenarios/gateway.ts';
-import { benchRandshow, seedCats } from './scenarios/randshow.ts';
+import { benchRandshow } from './scenarios/randshow.ts';
 
 const SCENARIOS = ['codec', 'randshow', 'gateway', 'engine'] as const;
 

@@ -77,6 +77,12 @@ export const GATEWAY_VARIABLES = {
     default: undefined,
     description: "Each replica's DB_POOL_SIZE. Default: the function's value in stack.yml.",
   },
+  REPLICA_CONNECTION_MODE: {
+    schema: oneOf(['naive', 'budget'] as const).optional(),
+    allowed: 'naive | budget',
+    default: undefined,
+    description: "Each replica's DB_CONNECTION_MODE. Default: the function's value in stack.yml.",
+  },
   UPSTREAM_TIMEOUT_MS: {
     schema: int(100, 600_000),
     allowed: 'integer 100–600000',

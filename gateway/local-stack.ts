@@ -102,6 +102,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         SECRETS_DIR: secretsDir,
         CAT_SOURCE_URL: `${catSource.url}/cat`,
         ...(config.REPLICA_POOL_SIZE ? { DB_POOL_SIZE: String(config.REPLICA_POOL_SIZE) } : {}),
+        ...(config.REPLICA_CONNECTION_MODE ? { DB_CONNECTION_MODE: config.REPLICA_CONNECTION_MODE } : {}),
+        // budget mode: each function's share of max_connections follows its max replicas.
+        DB_BUDGET_MAX_REPLICAS: String(spec.scale.max),
+        DB_BUDGET_SHARE: String(spec.scale.max / functions.reduce((n, f) => n + f.scale.max, 0)),
         ...options.replicaEnv,
       }),
       host: config.GATEWAY_HOST,

@@ -77,7 +77,10 @@ export class ReplicaSet {
         this.options.log.info('replica ready', { replica: id, pid: replica.pid, url: replica.url });
         for (const wake of this.waiters) wake();
       },
-      (err: unknown) => this.options.log.warn('replica failed to start', { replica: id, err }),
+      (err: unknown) => {
+        // A replica stopped while it was starting is no failure.
+        if (!replica.drainRequested) this.options.log.warn('replica failed to start', { replica: id, err });
+      },
     );
     void replica.exited.then((code) => {
       this.replicas = this.replicas.filter((r) => r !== replica);

@@ -16,7 +16,8 @@ export { ConfigError };
 
 export const FUNCTION_NAMES = ['randstore', 'randshow', 'dbstats'] as const;
 export const STORAGE_ENCODINGS = ['escaped-base64', 'raw'] as const;
-export const RANDSHOW_STRATEGIES = ['order-by-rand', 'random-id'] as const;
+export const RANDSHOW_STRATEGIES = ['order-by-rand', 'random-id', 'pk-subquery'] as const;
+export const CONNECTION_MODES = ['naive', 'budget'] as const;
 export const SOURCE_KINDS = ['image', 'json'] as const;
 export const OVERSIZE_POLICIES = ['reject', 'resize'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -24,6 +25,7 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 export type StorageEncoding = (typeof STORAGE_ENCODINGS)[number];
 export type RandshowStrategy = (typeof RANDSHOW_STRATEGIES)[number];
+export type ConnectionMode = (typeof CONNECTION_MODES)[number];
 
 const MiB = 1024 * 1024;
 
@@ -103,6 +105,52 @@ export const VARIABLES = {
     allowed: 'integer 100–120000',
     default: '3000',
     description: 'How long to wait for a MySQL connection before answering 503 DB_UNAVAILABLE.',
+  },
+  DB_QUERY_TIMEOUT_MS: {
+    schema: int(0, 600_000),
+    allowed: 'integer 0–600000 (0 = no limit)',
+    default: '5000',
+    description:
+      'Server-side limit on every randshow and dbstats query: MySQL stops it and the function answers 504 DB_TIMEOUT. Keep it under the watchdog’s exec_timeout.',
+  },
+  DB_CONNECTION_MODE: {
+    schema: oneOf(CONNECTION_MODES),
+    allowed: CONNECTION_MODES.join(' | '),
+    default: 'naive',
+    description:
+      '`naive`: a fixed pool of DB_POOL_SIZE per replica, as most functions do. `budget`: the pool is sized from the server’s max_connections (see DB_BUDGET_*), idles out fast, and retries “too many connections” with jittered backoff before a 503.',
+  },
+  DB_BUDGET_UTILISATION: {
+    schema: z.coerce.number().gt(0).max(1),
+    allowed: 'a number in (0, 1]',
+    default: '0.8',
+    description: 'budget mode: the share of max_connections the functions may use together.',
+  },
+  DB_BUDGET_SHARE: {
+    schema: z.coerce.number().gt(0).max(1),
+    allowed: 'a number in (0, 1]',
+    default: '1',
+    description:
+      'budget mode: this function’s part of that share (e.g. its max replicas ÷ all functions’ max replicas).',
+  },
+  DB_BUDGET_MAX_REPLICAS: {
+    schema: int(1, 10_000),
+    allowed: 'integer 1–10000',
+    default: '20',
+    description: 'budget mode: the most replicas this function scales to (com.openfaas.scale.max).',
+  },
+  DB_BUDGET_IDLE_MS: {
+    schema: int(100, 3_600_000),
+    allowed: 'integer 100–3600000',
+    default: '5000',
+    description: 'budget mode: idle pool connections are closed after this long.',
+  },
+  DB_RETRY_ATTEMPTS: {
+    schema: int(0, 20),
+    allowed: 'integer 0–20',
+    default: '4',
+    description:
+      'budget mode: tries after “too many connections” before answering 503 DB_TOO_MANY_CONNECTIONS.',
   },
   DB_IDLE_TIMEOUT_MS: {
     schema: int(1000, 3_600_000),

@@ -5,6 +5,8 @@ export interface PoolStats {
   free: number;
   queued: number;
   limit: number;
+  /** naive: a fixed pool; budget: sized from max_connections. */
+  mode: 'naive' | 'budget';
 }
 
 /** What only a function server knows; the gateway exports the invocation counts. */
@@ -16,6 +18,8 @@ export interface FunctionMetrics {
   readonly bytesStored: Counter<'encoding' | 'kind'>;
   readonly dbQuerySeconds: Histogram<'query' | 'outcome'>;
   readonly sourceFetchSeconds: Histogram<'outcome'>;
+  /** budget mode: retries after "too many connections". */
+  readonly dbRetries: Counter;
   /** Called at scrape time to report the pool's connections. */
   watchPool(stats: () => PoolStats): void;
 }
@@ -44,6 +48,18 @@ export function createMetrics(
       this.set({ state: 'free' }, s.free);
       this.set({ state: 'queued' }, s.queued);
       this.set({ state: 'limit' }, s.limit);
+    },
+  });
+  new Gauge({
+    name: 'systembreaker_db_connection_mode',
+    help: 'The connection mode of this replica (1 for the mode in use).',
+    labelNames: ['mode'],
+    registers,
+    collect() {
+      if (!poolStats) return;
+      const { mode } = poolStats();
+      this.set({ mode: 'naive' }, mode === 'naive' ? 1 : 0);
+      this.set({ mode: 'budget' }, mode === 'budget' ? 1 : 0);
     },
   });
 
@@ -85,6 +101,11 @@ export function createMetrics(
       help: 'Time to fetch a cat from the cat source.',
       labelNames: ['outcome'],
       buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    dbRetries: new Counter({
+      name: 'systembreaker_db_retries_total',
+      help: 'Statements retried after MySQL refused a connection (budget mode).',
       registers,
     }),
     watchPool(stats) {

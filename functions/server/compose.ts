@@ -2,7 +2,7 @@ import { createDbstats } from '../dbstats/handler.ts';
 import { type Config, type FunctionName, resolveMysqlSettings } from '../lib/config.ts';
 import { withCors } from '../lib/cors.ts';
 import { createCatRepository } from '../lib/db/cats.ts';
-import { createPool, poolStats } from '../lib/db/pool.ts';
+import { openDatabase } from '../lib/db/open.ts';
 import { registerServerMetrics } from '../lib/db/server-metrics.ts';
 import type { Handler } from '../lib/http.ts';
 import type { Logger } from '../lib/log.ts';
@@ -26,15 +26,9 @@ export interface BuiltFunction {
 export async function buildFunction(name: FunctionName, config: Config, log: Logger): Promise<BuiltFunction> {
   const metrics = createMetrics(name, { processMetrics: true });
   const settings = await resolveMysqlSettings(config);
-  const pool = createPool(settings, {
-    connectionLimit: config.DB_POOL_SIZE,
-    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
-    idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
-  });
-  const stats = () => poolStats(pool);
-  metrics.watchPool(stats);
-  const cats = createCatRepository(pool, metrics);
-  const closers: Array<() => Promise<void>> = [() => pool.end()];
+  const { db, stats, close } = openDatabase(config, settings, log, metrics);
+  const cats = createCatRepository(db);
+  const closers: Array<() => Promise<void>> = [close];
   const context = { metrics, log };
 
   let handler: Handler;

@@ -8,7 +8,7 @@ import { Counter } from "k6/metrics";
 // loadgen/src/core/plan.ts
 var TARGET_FUNCTIONS = ["randstore", "randshow"];
 var PROFILES = ["constant", "ramp", "spike", "seed-demo"];
-var STRATEGIES = ["order-by-rand", "random-id"];
+var STRATEGIES = ["order-by-rand", "random-id", "pk-subquery"];
 var DEFAULT_PLAN = {
   rate: 20,
   ratio: { randstore: 1, randshow: 3 },

@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe('randshow on an empty table', () => {
-  it.each(['order-by-rand', 'random-id'])('answers 404 NO_CATS with %s', async (strategy) => {
+  it.each(['order-by-rand', 'random-id', 'pk-subquery'])('answers 404 NO_CATS with %s', async (strategy) => {
     const res = await fns.randshow(get(`/?strategy=${strategy}`));
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({
@@ -40,7 +40,7 @@ describe('randshow with a stored cat', () => {
     stored = (await (await fns.randstore(post())).json()) as StoredAnswer;
   });
 
-  describe.each(['order-by-rand', 'random-id'])('strategy %s', (strategy) => {
+  describe.each(['order-by-rand', 'random-id', 'pk-subquery'])('strategy %s', (strategy) => {
     it('serves the image bytes with their content type (format=raw)', async () => {
       const res = await fns.randshow(get(`/?strategy=${strategy}&format=raw`));
       expect(res.status).toBe(200);
@@ -80,7 +80,7 @@ describe('randshow with a stored cat', () => {
   });
 
   it.each([
-    ['/?strategy=fastest', /strategy must be one of order-by-rand, random-id; got "fastest"/],
+    ['/?strategy=fastest', /strategy must be one of order-by-rand, random-id, pk-subquery; got "fastest"/],
     ['/?format=gif', /format must be one of html, raw, json; got "gif"/],
   ])('answers %s with 400 BAD_REQUEST naming the allowed values', async (path, message) => {
     const res = await fns.randshow(get(path));

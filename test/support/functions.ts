@@ -1,6 +1,7 @@
 import { createDbstats } from '../../functions/dbstats/handler.ts';
 import type { StorageEncoding } from '../../functions/lib/config.ts';
 import { createCatRepository } from '../../functions/lib/db/cats.ts';
+import { Database } from '../../functions/lib/db/database.ts';
 import { poolStats } from '../../functions/lib/db/pool.ts';
 import type { ImageLimits } from '../../functions/lib/image.ts';
 import { createMetrics } from '../../functions/lib/metrics.ts';
@@ -22,7 +23,9 @@ export function buildHandlers(
   options: { encoding?: StorageEncoding; limits?: Partial<ImageLimits> } = {},
 ) {
   const metrics = createMetrics('test');
-  const cats = createCatRepository(db.pool, metrics);
+  const cats = createCatRepository(
+    new Database(db.pool, { queryTimeoutMs: 5000, mode: 'naive', retryAttempts: 0, metrics }),
+  );
   const source = createCatSource({
     url: sourceUrl,
     kind: 'image',

@@ -102,8 +102,21 @@ describe('stack.yml', () => {
         'prometheus.io.scrape': 'true',
         'prometheus.io.path': '/_/metrics',
       });
+      // budget mode sizes pools for the function's real maximum scale.
+      expect(fn.environment.DB_BUDGET_MAX_REPLICAS).toBe(fn.labels['com.openfaas.scale.max']);
     },
   );
+
+  it('shares the connection budget among the functions without over-committing it', () => {
+    const shares = Object.values(stack.functions).map((f) => Number(f.environment.DB_BUDGET_SHARE));
+    expect(shares.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1);
+  });
+
+  it('bounds randshow’s queries below the watchdog’s exec_timeout', () => {
+    const limit = Number(stack.functions.randshow?.environment.DB_QUERY_TIMEOUT_MS);
+    expect(limit).toBeGreaterThan(0);
+    expect(limit).toBeLessThan(Number((dockerEnv.exec_timeout as string).replace(/s$/, '')) * 1000);
+  });
 });
 
 describe('function image', () => {
@@ -231,5 +244,20 @@ describe('monitoring', () => {
     );
     expect([...used].filter((m) => !exported.has(m))).toEqual([]);
     expect(used.size).toBeGreaterThan(8);
+  });
+});
+
+describe('sql/tuning.cnf as server options', () => {
+  it('turns every [mysqld] setting into an option, keeping loose- prefixes', async () => {
+    const { tuningArgs, cnfToArgs } = await import('../../mysql/tuning.ts');
+    const args = await tuningArgs();
+    expect(args).toContain('--max_connections=500');
+    expect(args).toContain('--loose-query_cache_type=0');
+    expect(args).toContain('--max_allowed_packet=64M');
+    expect(args.every((a) => a.startsWith('--'))).toBe(true);
+    expect(cnfToArgs('[client]\nuser=x\n[mysqld]\n# note\nskip-log-bin\nwait_timeout = 60 ; why\n')).toEqual([
+      '--skip-log-bin',
+      '--wait_timeout=60',
+    ]);
   });
 });

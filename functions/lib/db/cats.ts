@@ -1,7 +1,6 @@
-import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { RandshowStrategy, StorageEncoding } from '../config.ts';
-import { type FunctionMetrics, timed } from '../metrics.ts';
-import { classifyDbError } from './pool.ts';
+import type { Database } from './database.ts';
 
 export interface NewCat {
   sourceUrl: string;
@@ -86,100 +85,107 @@ const STATUS_NAMES = [
   'Uptime',
 ];
 
-/** All SQL of the functions lives here; callers get domain objects and AppErrors. */
-export function createCatRepository(pool: Pool, metrics?: FunctionMetrics): CatRepository {
-  async function query<T>(name: string, run: () => Promise<T>): Promise<T> {
-    const step = async () => {
-      try {
-        return await run();
-      } catch (err) {
-        throw classifyDbError(err);
-      }
-    };
-    return metrics ? timed(metrics.dbQuerySeconds, { query: name }, step) : step();
-  }
+/**
+ * The randshow strategies. Each selects one whole row; they differ in what the server reads
+ * to find it.
+ */
+const PICK_SQL: Record<Exclude<RandshowStrategy, 'random-id'>, string> = {
+  // The talk's query: every row, blob included, copied into a temporary table and sorted.
+  'order-by-rand': `SELECT ${COLUMNS} FROM cats ORDER BY RAND() LIMIT 1`,
+  // Sorts only primary keys (no blobs), then reads one row by key: exactly uniform.
+  'pk-subquery': `SELECT ${COLUMNS.replace(/(\w+)/g, 'c.$1')} FROM cats c JOIN (SELECT id FROM cats ORDER BY RAND() LIMIT 1) pick ON pick.id = c.id`,
+};
 
+/** All SQL of the functions lives here; callers get domain objects and AppErrors. */
+export function createCatRepository(db: Database): CatRepository {
   async function randomById(): Promise<StoredCat | null> {
-    const [[bounds]] = await pool.query<RowDataPacket[]>('SELECT MIN(id) AS lo, MAX(id) AS hi FROM cats');
+    const [bounds] = await db.bounded<RowDataPacket[]>(
+      'random-id-bounds',
+      'SELECT MIN(id) AS lo, MAX(id) AS hi FROM cats',
+    );
     if (!bounds || bounds.lo === null) return null;
     const lo = Number(bounds.lo);
     const hi = Number(bounds.hi);
     const pick = lo + Math.floor(Math.random() * (hi - lo + 1));
-    const [rows] = await pool.query<CatRow[]>(
+    const [row] = await db.bounded<CatRow[]>(
+      'random-id',
       `SELECT ${COLUMNS} FROM cats WHERE id >= ? ORDER BY id LIMIT 1`,
       [pick],
     );
-    if (rows[0]) return toCat(rows[0]);
+    if (row) return toCat(row);
     // Rows above the pick were deleted since MIN/MAX was read: take the highest left.
-    const [below] = await pool.query<CatRow[]>(`SELECT ${COLUMNS} FROM cats ORDER BY id DESC LIMIT 1`);
-    return below[0] ? toCat(below[0]) : null;
+    const [below] = await db.bounded<CatRow[]>(
+      'random-id',
+      `SELECT ${COLUMNS} FROM cats ORDER BY id DESC LIMIT 1`,
+    );
+    return below ? toCat(below) : null;
   }
 
   return {
-    insert: (cat) =>
-      query('insert', async () => {
-        const [result] = await pool.execute<ResultSetHeader>(
-          `INSERT INTO cats (source_url, mime, width, height, original_bytes, stored_bytes, sha256, encoding, image)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [
-            cat.sourceUrl,
-            cat.mime,
-            cat.width,
-            cat.height,
-            cat.originalBytes,
-            cat.data.byteLength,
-            cat.sha256,
-            cat.encoding,
-            cat.data,
-          ],
-        );
-        return result.insertId;
-      }),
+    async insert(cat) {
+      const result = await db.statement<ResultSetHeader>(
+        'insert',
+        `INSERT INTO cats (source_url, mime, width, height, original_bytes, stored_bytes, sha256, encoding, image)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          cat.sourceUrl,
+          cat.mime,
+          cat.width,
+          cat.height,
+          cat.originalBytes,
+          cat.data.byteLength,
+          cat.sha256,
+          cat.encoding,
+          cat.data,
+        ],
+        true,
+      );
+      return result.insertId;
+    },
 
-    pickRandom: (strategy) =>
-      query(strategy, async () => {
-        if (strategy === 'random-id') return randomById();
-        // The talk's query: the whole table, blob included, sorted by a random key.
-        const [rows] = await pool.query<CatRow[]>(`SELECT ${COLUMNS} FROM cats ORDER BY RAND() LIMIT 1`);
-        return rows[0] ? toCat(rows[0]) : null;
-      }),
+    async pickRandom(strategy) {
+      if (strategy === 'random-id') return randomById();
+      const [row] = await db.bounded<CatRow[]>(strategy, PICK_SQL[strategy]);
+      return row ? toCat(row) : null;
+    },
 
-    tableStats: () =>
-      query('table-stats', async () => {
-        // stored_bytes avoids reading every blob just to measure it.
-        const [[row]] = await pool.query<RowDataPacket[]>(
-          'SELECT COUNT(*) AS n, COALESCE(SUM(stored_bytes), 0) AS blob_bytes, COALESCE(SUM(original_bytes), 0) AS original FROM cats',
-        );
-        return {
-          rows: Number(row?.n),
-          blobBytes: Number(row?.blob_bytes),
-          originalBytes: Number(row?.original),
-        };
-      }),
+    async tableStats() {
+      // stored_bytes avoids reading every blob just to measure it.
+      const [row] = await db.bounded<RowDataPacket[]>(
+        'table-stats',
+        'SELECT COUNT(*) AS n, COALESCE(SUM(stored_bytes), 0) AS blob_bytes, COALESCE(SUM(original_bytes), 0) AS original FROM cats',
+      );
+      return {
+        rows: Number(row?.n),
+        blobBytes: Number(row?.blob_bytes),
+        originalBytes: Number(row?.original),
+      };
+    },
 
-    serverStats: () =>
-      query('server-stats', async () => {
-        const [status] = await pool.query<RowDataPacket[]>(
-          `SHOW GLOBAL STATUS WHERE Variable_name IN (${STATUS_NAMES.map(() => '?').join(', ')})`,
-          STATUS_NAMES,
+    async serverStats() {
+      const status = await db.bounded<RowDataPacket[]>(
+        'server-stats',
+        `SHOW GLOBAL STATUS WHERE Variable_name IN (${STATUS_NAMES.map(() => '?').join(', ')})`,
+        STATUS_NAMES,
+      );
+      const [vars] = await db.bounded<RowDataPacket[]>(
+        'server-stats',
+        'SELECT @@max_connections AS max_connections, VERSION() AS version',
+      );
+      const value = (name: string) =>
+        Number(
+          status.find((r) => String(r.Variable_name).toLowerCase() === name.toLowerCase())?.Value ??
+            Number.NaN,
         );
-        const [[vars]] = await pool.query<RowDataPacket[]>(
-          'SELECT @@max_connections AS max_connections, VERSION() AS version',
-        );
-        const value = (name: string) =>
-          Number(
-            status.find((r) => String(r.Variable_name).toLowerCase() === name.toLowerCase())?.Value ??
-              Number.NaN,
-          );
-        return {
-          version: String(vars?.version),
-          threadsConnected: value('Threads_connected'),
-          maxUsedConnections: value('Max_used_connections'),
-          maxConnections: Number(vars?.max_connections),
-          abortedConnects: value('Aborted_connects'),
-          connectionErrorsMaxConnections: value('Connection_errors_max_connections'),
-          uptimeSeconds: value('Uptime'),
-        };
-      }),
+      return {
+        version: String(vars?.version),
+        threadsConnected: value('Threads_connected'),
+        maxUsedConnections: value('Max_used_connections'),
+        maxConnections: Number(vars?.max_connections),
+        abortedConnects: value('Aborted_connects'),
+        connectionErrorsMaxConnections: value('Connection_errors_max_connections'),
+        uptimeSeconds: value('Uptime'),
+      };
+    },
   };
 }

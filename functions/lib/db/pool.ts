@@ -37,13 +37,14 @@ interface CorePoolInternals {
 }
 
 /** mysql2 keeps these counts on its core pool without a public accessor. */
-export function poolStats(pool: Pool): PoolStats {
+export function poolStats(pool: Pool, mode: PoolStats['mode'] = 'naive'): PoolStats {
   const core = (pool as unknown as { pool: CorePoolInternals }).pool;
   return {
     total: core._allConnections.length,
     free: core._freeConnections.length,
     queued: core._connectionQueue.length,
     limit: core.config.connectionLimit,
+    mode,
   };
 }
 

@@ -8,7 +8,7 @@ export type TargetFunction = (typeof TARGET_FUNCTIONS)[number];
 export const PROFILES = ['constant', 'ramp', 'spike', 'seed-demo'] as const;
 export type Profile = (typeof PROFILES)[number];
 
-export const STRATEGIES = ['order-by-rand', 'random-id'] as const;
+export const STRATEGIES = ['order-by-rand', 'random-id', 'pk-subquery'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 export interface Plan {

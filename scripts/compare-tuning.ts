@@ -1,0 +1,123 @@
+import { parseArgs } from 'node:util';
+import { createLogger } from '../functions/lib/log.ts';
+import { parseGatewayConfig } from '../gateway/config.ts';
+import { startLocalStack } from '../gateway/local-stack.ts';
+import { parseDuration, parseRatio, type Strategy, validatePlan } from '../loadgen/src/core/plan.ts';
+import { LoadEngine } from '../loadgen/src/node/engine.ts';
+import { tuningArgs } from '../mysql/tuning.ts';
+
+const usage = `Usage: npm run compare:tuning -- [--rate 60] [--duration 30s] [--ratio 1:3] [--strategy order-by-rand]
+                                [--connection-mode naive|budget] [--policy openfaas-ce]
+
+Runs the same load twice against the local stack, each time with a MySQL of its own:
+first with the server's default settings, then with sql/tuning.cnf, and prints
+connections, errors and latency side by side.`;
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '60' },
+    duration: { type: 'string', default: '30s' },
+    ratio: { type: 'string', default: '1:3' },
+    strategy: { type: 'string', default: 'order-by-rand' },
+    'connection-mode': { type: 'string', default: 'naive' },
+    policy: { type: 'string', default: 'openfaas-ce' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+const { MYSQL_URL: _, ...env } = process.env;
+const plan = validatePlan({
+  rate: Number(values.rate),
+  ratio: parseRatio(values.ratio),
+  durationS: parseDuration(values.duration),
+  strategy: values.strategy as Strategy,
+  profile: 'constant',
+});
+
+interface Row {
+  settings: string;
+  maxThreadsConnected: number;
+  maxConnections: number;
+  refusedAtMax: number;
+  [key: string]: string | number;
+}
+
+async function runWith(label: string, serverArgs: string[]): Promise<Row> {
+  process.stderr.write(`\n== ${label}: starting a MySQL and the stack\n`);
+  const stack = await startLocalStack({
+    config: parseGatewayConfig({
+      GATEWAY_PORT: '0',
+      CAT_SOURCE_PORT: '0',
+      SCALING_POLICY: values.policy,
+      REPLICA_CONNECTION_MODE: values['connection-mode'],
+    }),
+    persistent: false,
+    env,
+    log: createLogger('warn'),
+    replicaEnv: { LOG_LEVEL: 'warn' },
+    mysqlServerArgs: serverArgs,
+  });
+  try {
+    const gw = stack.gateway.url;
+    for (let i = 0; i < 20; i++)
+      await (await fetch(`${gw}/function/randstore`, { method: 'POST' })).arrayBuffer();
+    let maxThreads = 0;
+    let maxConnections = 0;
+    let refusedBefore = -1;
+    let refused = 0;
+    const sample = setInterval(async () => {
+      try {
+        const s = (await (await fetch(`${gw}/function/dbstats`)).json()) as {
+          server: {
+            threadsConnected: number;
+            maxConnections: number;
+            connectionErrorsMaxConnections: number;
+          };
+        };
+        maxThreads = Math.max(maxThreads, s.server.threadsConnected);
+        maxConnections = s.server.maxConnections;
+        if (refusedBefore < 0) refusedBefore = s.server.connectionErrorsMaxConnections;
+        refused = s.server.connectionErrorsMaxConnections - refusedBefore;
+      } catch {}
+    }, 1000);
+    const results = await new LoadEngine({
+      target: gw,
+      plan,
+      maxInFlight: 512,
+      connections: 64,
+      timeoutMs: 30_000,
+      onSecond: (stats) =>
+        process.stderr.write(
+          `t=${(stats[0]?.t ?? 0) + 1}s ${stats.map((s) => `${s.fn} ${s.completed}/s p99 ${s.p99}ms`).join('  ')}\n`,
+        ),
+    }).run();
+    clearInterval(sample);
+    const row: Row = {
+      settings: label,
+      maxThreadsConnected: maxThreads,
+      maxConnections,
+      refusedAtMax: refused,
+    };
+    for (const f of results.summary) {
+      row[`${f.fn} rate/s`] = f.rate;
+      row[`${f.fn} p50 ms`] = f.p50;
+      row[`${f.fn} p99 ms`] = f.p99;
+      row[`${f.fn} errors`] =
+        Object.entries(f.byCode)
+          .map(([c, n]) => `${c}:${n}`)
+          .join(' ') || '0';
+    }
+    return row;
+  } finally {
+    await stack.stop();
+  }
+}
+
+const rows = [await runWith('server defaults', []), await runWith('sql/tuning.cnf', await tuningArgs())];
+console.log(
+  `\n${JSON.stringify(plan)}, connection mode ${values['connection-mode']}, policy ${values.policy}`,
+);
+console.table(rows);
