@@ -13,7 +13,7 @@ export async function sample(
 ): Promise<number[]> {
   const times: number[] = [];
   const end = performance.now() + budgetMs;
-  while (times.length < maxRuns && (times.length < 5 || performance.now() < end)) {
+  while (times.length < maxRuns && (times.length < 3 || performance.now() < end)) {
     const t = performance.now();
     await step();
     times.push(performance.now() - t);

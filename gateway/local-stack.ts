@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type CatSourceServer, startCatSource } from '../catsource/server.ts';
+import { type CatSourceServer, type CatSourceServerOptions, startCatSource } from '../catsource/server.ts';
 import type { Logger } from '../functions/lib/log.ts';
 import { FUNCTION_USERS, type FunctionUser, migrate, passwordSecretName } from '../mysql/migrate.ts';
 import { provisionMysql } from '../mysql/provision.ts';
@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   basicAuth?: { user: string; password: string };
   /** Extra options for a MySQL server the chain starts (e.g. `--max-connections=20`). */
   mysqlServerArgs?: string[];
+  /** How slow `slow` is and how huge `huge` is on the local cat source. */
+  catSource?: Omit<CatSourceServerOptions, 'port' | 'host'>;
 }
 
 export interface LocalStack {
@@ -87,7 +89,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const migrated = await migrate(mysql.url, { database: DATABASE, users });
     step(`schema: ${migrated.applied.length ? `applied ${migrated.applied.join(', ')}` : 'up to date'}`);
 
-    const catSource = await startCatSource({ port: config.CAT_SOURCE_PORT });
+    const catSource = await startCatSource({ ...options.catSource, port: config.CAT_SOURCE_PORT });
     cleanups.push(() => catSource.close());
 
     const functions = await loadStack(config.STACK_FILE, options.env);

@@ -77,6 +77,8 @@ export async function forward(
   } catch (err) {
     const e = err as { code?: string; name?: string };
     if (abort.signal.aborted) return { status: 499, errorCode: 'CLIENT_CLOSED' };
+    // The request body was cut off mid-way: this connection cannot carry another request.
+    if (hasBody && !req.complete && !res.headersSent) res.setHeader('connection', 'close');
     if (e.code === 'ECONNREFUSED' && !res.headersSent)
       return { status: 502, errorCode: 'REPLICA_FAILED', refused: true };
     if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') {

@@ -36,7 +36,9 @@ export class ReplicaSet {
 
   /** Replicas that exist and are not being drained. */
   get live(): Replica[] {
-    return this.replicas.filter((r) => r.state === 'starting' || r.state === 'ready');
+    return this.replicas.filter(
+      (r) => r.state === 'starting' || r.state === 'ready' || r.state === 'probing',
+    );
   }
 
   all(): readonly Replica[] {
@@ -94,14 +96,28 @@ export class ReplicaSet {
   }
 
   /**
-   * Takes a replica that failed a request out of the rotation at once. If its process is
-   * gone, its exit replaces it; if not, it drains (SIGTERM), exits and is replaced.
+   * Takes a replica that failed a request out of the rotation at once and asks its health
+   * check: a replica that answers goes back in (the failure was the request's, e.g. a body
+   * it refused); one that does not is killed, and its exit replaces it.
    */
   markFailed(replica: Replica): void {
     if (replica.state !== 'ready') return;
-    this.options.log.warn('replica failed a request; taking it out of rotation', { replica: replica.id });
-    replica.state = 'draining';
-    replica.kill('SIGTERM');
+    replica.state = 'probing';
+    void fetch(`${replica.url}/_/health`, { signal: AbortSignal.timeout(1000) })
+      .then((res) => res.ok)
+      .catch(() => false)
+      .then((healthy) => {
+        if (replica.state !== 'probing') return;
+        if (healthy) {
+          replica.state = 'ready';
+          for (const wake of this.waiters) wake();
+          return;
+        }
+        this.options.log.warn('replica failed a request and its health check; replacing it', {
+          replica: replica.id,
+        });
+        replica.kill('SIGKILL');
+      });
   }
 
   /** The ready replica with the fewest requests in flight (ties taken in turn), or none. */

@@ -5,7 +5,8 @@ import { Pool } from 'undici';
 
 export const FUNCTION_SERVER = fileURLToPath(new URL('../functions/server/main.ts', import.meta.url));
 
-export type ReplicaState = 'starting' | 'ready' | 'draining' | 'exited';
+/** `probing`: out of rotation after a failed request until its health check answers. */
+export type ReplicaState = 'starting' | 'ready' | 'probing' | 'draining' | 'exited';
 
 export interface ReplicaOptions {
   id: string;

@@ -17,7 +17,7 @@ import { catPage } from './page.ts';
 export const FORMATS = ['html', 'raw', 'json'] as const;
 
 export interface RandshowDeps extends HandlerContext {
-  cats: Pick<CatRepository, 'pickRandom'>;
+  cats: Pick<CatRepository, 'pickRandom' | 'findById'>;
   defaultStrategy: RandshowStrategy;
 }
 
@@ -33,11 +33,12 @@ export interface ShownCat {
   storedBytes: number;
   sha256: string;
   encoding: string;
-  strategy: RandshowStrategy;
+  /** How the row was found: a strategy, or `by-id` for ?id=. */
+  strategy: RandshowStrategy | 'by-id';
   ms: number;
 }
 
-function describe(cat: StoredCat, strategy: RandshowStrategy, ms: number): ShownCat {
+function describe(cat: StoredCat, strategy: ShownCat['strategy'], ms: number): ShownCat {
   return {
     id: cat.id,
     createdAt: cat.createdAt.toISOString(),
@@ -74,6 +75,19 @@ function verifiedImage(cat: StoredCat): Buffer {
   return image;
 }
 
+/** `?id=`: one particular cat instead of a random one. */
+function idParam(url: URL): number | undefined {
+  const raw = url.searchParams.get('id');
+  if (raw === null || raw === '') return undefined;
+  if (!/^[1-9]\d{0,15}$/.test(raw)) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `id must be a positive integer; got ${JSON.stringify(raw.slice(0, 40))}`,
+    );
+  }
+  return Number(raw);
+}
+
 /** randshow: one random cat of the whole table, served as a page, raw bytes or JSON. */
 export function createRandshow(deps: RandshowDeps): Handler {
   return handle(deps, async (request) => {
@@ -81,11 +95,13 @@ export function createRandshow(deps: RandshowDeps): Handler {
     const url = new URL(request.url);
     const strategy = choiceParam(url, 'strategy', RANDSHOW_STRATEGIES, deps.defaultStrategy);
     const format = choiceParam(url, 'format', FORMATS, 'html');
+    const id = idParam(url);
     const start = performance.now();
-    const cat = await deps.cats.pickRandom(strategy);
+    const cat = id === undefined ? await deps.cats.pickRandom(strategy) : await deps.cats.findById(id);
+    if (!cat && id !== undefined) throw new AppError('NO_SUCH_CAT', `there is no cat ${id}`);
     if (!cat) throw new AppError('NO_CATS', 'there are no cats yet: call randstore first');
     const image = verifiedImage(cat);
-    const shown = describe(cat, strategy, elapsedMs(start));
+    const shown = describe(cat, id === undefined ? strategy : 'by-id', elapsedMs(start));
     const headers = {
       'cache-control': 'no-store',
       'x-cat-id': String(cat.id),

@@ -23,7 +23,7 @@ export function catPage(cat: ShownCat, image: Buffer): string {
 </head>
 <body>
 <img src="${src}" width="${e(cat.width)}" height="${e(cat.height)}" alt="Cat ${e(cat.id)}">
-<p>cat ${e(cat.id)} · ${e(cat.width)}×${e(cat.height)} ${e(cat.mime)} · ${e(cat.bytes)} bytes (${e(cat.storedBytes)} stored as ${e(cat.encoding)}) · ${e(cat.strategy)} in ${e(cat.ms)} ms</p>
+<p>cat ${e(cat.id)} from ${e(cat.sourceUrl)} · ${e(cat.width)}×${e(cat.height)} ${e(cat.mime)} · ${e(cat.bytes)} bytes (${e(cat.storedBytes)} stored as ${e(cat.encoding)}) · ${e(cat.strategy)} in ${e(cat.ms)} ms</p>
 </body>
 </html>
 `;

@@ -29,6 +29,20 @@ export interface FunctionServer {
   drain(): Promise<{ timedOut: boolean }>;
 }
 
+/**
+ * Reads and drops a refused body, so the client (or the gateway) gets to read the 413 instead
+ * of a reset connection; past a cap the connection is cut instead.
+ */
+function discardBody(req: IncomingMessage, limit: number): void {
+  const cap = Math.max(limit * 16, 8 * 1024 * 1024);
+  let seen = 0;
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.byteLength;
+    if (seen > cap) req.socket.destroy();
+  });
+  req.resume();
+}
+
 function sendResponse(res: ServerResponse, response: Response): void {
   // Small fixed bodies (health, 413): no need to stream them.
   void response.text().then((text) => {
@@ -77,7 +91,7 @@ export async function startFunctionServer(options: FunctionServerOptions): Promi
     if (declared > options.maxBodyBytes) {
       metrics?.errors.inc({ error_code: 'BODY_TOO_LARGE' });
       metrics?.requests.inc({ code: '413' });
-      res.setHeader('connection', 'close');
+      discardBody(req, options.maxBodyBytes);
       sendResponse(
         res,
         errorResponse(

@@ -40,6 +40,8 @@ export interface CatRepository {
   insert(cat: NewCat): Promise<number>;
   /** One random cat, or null when the table is empty. */
   pickRandom(strategy: RandshowStrategy): Promise<StoredCat | null>;
+  /** The cat with this id, or null. */
+  findById(id: number): Promise<StoredCat | null>;
   tableStats(): Promise<TableStats>;
   serverStats(): Promise<ServerStats>;
 }
@@ -146,6 +148,11 @@ export function createCatRepository(db: Database): CatRepository {
     async pickRandom(strategy) {
       if (strategy === 'random-id') return randomById();
       const [row] = await db.bounded<CatRow[]>(strategy, PICK_SQL[strategy]);
+      return row ? toCat(row) : null;
+    },
+
+    async findById(id) {
+      const [row] = await db.bounded<CatRow[]>('by-id', `SELECT ${COLUMNS} FROM cats WHERE id = ?`, [id]);
       return row ? toCat(row) : null;
     },
 

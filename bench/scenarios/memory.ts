@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import { createLogger } from '../../functions/lib/log.ts';
+import { parseGatewayConfig } from '../../gateway/config.ts';
+import { startLocalStack } from '../../gateway/local-stack.ts';
+import { validatePlan } from '../../loadgen/src/core/plan.ts';
+import { LoadEngine } from '../../loadgen/src/node/engine.ts';
+import { round } from '../stats.ts';
+
+export interface MemoryRow {
+  fn: string;
+  beforeMiB: number;
+  afterMiB: number;
+  /** RSS after the run ÷ before it. */
+  growth: number;
+  requests: number;
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+  return round(kb / 1024, 1);
+}
+
+/** RSS of one randstore and one randshow replica before and after a sustained load. */
+export async function benchMemory(
+  seconds: number,
+  rate: number,
+  env: NodeJS.ProcessEnv,
+): Promise<MemoryRow[]> {
+  const stack = await startLocalStack({
+    config: parseGatewayConfig({ GATEWAY_PORT: '0', CAT_SOURCE_PORT: '0', SCALING_POLICY: 'off' }),
+    persistent: false,
+    env,
+    log: createLogger('silent'),
+    replicaEnv: { LOG_LEVEL: 'warn' },
+  });
+  try {
+    for (let i = 0; i < 10; i++)
+      await (await fetch(`${stack.gateway.url}/function/randstore`, { method: 'POST' })).arrayBuffer();
+    const replicas = ['randstore', 'randshow'].map((fn) => ({
+      fn,
+      pid: stack.gateway.sets.get(fn)?.pick()?.pid as number,
+    }));
+    const before = await Promise.all(replicas.map((r) => rssMiB(r.pid)));
+    const results = await new LoadEngine({
+      target: stack.gateway.url,
+      plan: validatePlan({
+        rate,
+        durationS: seconds,
+        ratio: { randstore: 1, randshow: 3 },
+        strategy: 'random-id',
+      }),
+      maxInFlight: 256,
+      connections: 32,
+      timeoutMs: 30_000,
+    }).run();
+    const after = await Promise.all(replicas.map((r) => rssMiB(r.pid)));
+    return replicas.map((r, i) => ({
+      fn: r.fn,
+      beforeMiB: before[i] as number,
+      afterMiB: after[i] as number,
+      growth: round((after[i] as number) / (before[i] as number), 3),
+      requests: results.summary.find((s) => s.fn === r.fn)?.completed ?? 0,
+    }));
+  } finally {
+    await stack.stop();
+  }
+}
