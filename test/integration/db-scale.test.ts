@@ -1,4 +1,3 @@
-import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCatRepository } from '../../functions/lib/db/cats.ts';
 import { Database } from '../../functions/lib/db/database.ts';

@@ -4,14 +4,18 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { migrate } from '../../mysql/migrate.ts';
+import { provisionMysql } from '../../mysql/provision.ts';
+import type { MysqlServer } from '../../mysql/server.ts';
 import { ROOT } from '../support/process.ts';
 
 const run = promisify(execFile);
 const passwords = { randstore: 'img-store-pw', randshow: 'img-show-pw', dbstats: 'img-stats-pw' };
 const database = `sb_img_${Date.now().toString(36)}`;
+// A MySQL of its own: the function users are server-wide, and other files set their passwords too.
+let server: MysqlServer;
 let home: string;
 let secrets: string;
 
@@ -42,22 +46,21 @@ beforeAll(async () => {
   await mkdir(secrets);
   for (const [user, pw] of Object.entries(passwords))
     await writeFile(path.join(secrets, `${user}-mysql-password`), `${pw}\n`);
-  await migrate(inject('mysqlUrl'), { database, users: passwords });
+  const { MYSQL_URL: _, ...env } = process.env;
+  server = await provisionMysql({ env, database });
+  await migrate(server.url, { database, users: passwords });
 }, 120_000);
 
 afterAll(async () => {
   await rm(home, { recursive: true, force: true });
-  const mysql = await import('mysql2/promise');
-  const conn = await mysql.createConnection({ uri: inject('mysqlUrl') });
-  await conn.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await conn.end();
+  await server?.close();
 });
 
 describe('the function image’s process', () => {
   it('serves randshow when started as fprocess says, with stack.yml’s environment and its secret file', async () => {
     const env = await imageEnv();
     const stack = parse(await readFile(path.join(ROOT, 'stack.yml'), 'utf8'));
-    const mysqlUrl = new URL(inject('mysqlUrl'));
+    const mysqlUrl = new URL(server.url);
     const [command, ...args] = (env.fprocess as string).split(' ');
     expect(command).toBe('node');
     const proc = spawn(process.execPath, args, {
@@ -89,8 +92,9 @@ describe('the function image’s process', () => {
       const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1] as string;
       expect(new URL(url).hostname).toBe(new URL(env.upstream_url as string).hostname);
       const res = await fetch(`${url}/?format=json`);
-      expect(res.status).toBe(404); // connected as the randshow user, read the empty table
+      // Connected as the randshow user, read the empty table.
       expect(await res.json()).toMatchObject({ error: { code: 'NO_CATS' } });
+      expect(res.status).toBe(404);
       expect((await fetch(`${url}/_/health`)).status).toBe(200);
       expect(out).not.toContain(passwords.randshow);
     } finally {

@@ -74,6 +74,14 @@ describe('randshow with a stored cat', () => {
     });
   });
 
+  it('serves one particular cat with ?id=, and 404 NO_SUCH_CAT for an id that does not exist', async () => {
+    const res = await fns.randshow(get(`/?format=json&id=${stored.id}`));
+    expect(await res.json()).toMatchObject({ id: stored.id, strategy: 'by-id' });
+    const missing = await fns.randshow(get(`/?id=${stored.id + 1000}`));
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: 'NO_SUCH_CAT' } });
+  });
+
   it('uses the configured default strategy when the request names none', async () => {
     const res = await fns.randshow(get('/?format=json'));
     expect(((await res.json()) as ShownCat).strategy).toBe('order-by-rand');

@@ -49,6 +49,7 @@ const k8s = (
 ).flat() as Array<{
   kind: string;
   metadata: { name: string; namespace?: string };
+  // biome-ignore lint/suspicious/noExplicitAny: objects of several kinds, read field by field in the assertions
   spec?: any;
   data?: Record<string, string>;
 }>;
