@@ -1,7 +1,5 @@
-import { createLogger } from '../../functions/lib/log.ts';
-import { parseGatewayConfig } from '../../gateway/config.ts';
-import { startLocalStack } from '../../gateway/local-stack.ts';
 import { autocannonRun, type LoadResult } from '../autocannon.ts';
+import { startBenchStack } from '../stack.ts';
 import { round } from '../stats.ts';
 
 export interface GatewayRow {
@@ -21,15 +19,8 @@ export async function benchGateway(
   connections: number,
   env: NodeJS.ProcessEnv,
 ): Promise<GatewayRow[]> {
-  const stack = await startLocalStack({
-    config: parseGatewayConfig({ GATEWAY_PORT: '0', CAT_SOURCE_PORT: '0', SCALING_POLICY: 'off' }),
-    persistent: false,
-    env,
-    log: createLogger('silent'),
-    replicaEnv: { LOG_LEVEL: 'warn' },
-  });
+  const stack = await startBenchStack(env, 20);
   try {
-    for (let i = 0; i < 20; i++) await fetch(`${stack.gateway.url}/function/randstore`, { method: 'POST' });
     const replica = stack.gateway.sets.get('randshow')?.pick();
     if (!replica) throw new Error('no randshow replica');
     const targets = [

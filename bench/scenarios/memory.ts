@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { createLogger } from '../../functions/lib/log.ts';
-import { parseGatewayConfig } from '../../gateway/config.ts';
-import { startLocalStack } from '../../gateway/local-stack.ts';
 import { validatePlan } from '../../loadgen/src/core/plan.ts';
 import { LoadEngine } from '../../loadgen/src/node/engine.ts';
+import { startBenchStack } from '../stack.ts';
 import { round } from '../stats.ts';
 
 export interface MemoryRow {
@@ -27,16 +25,8 @@ export async function benchMemory(
   rate: number,
   env: NodeJS.ProcessEnv,
 ): Promise<MemoryRow[]> {
-  const stack = await startLocalStack({
-    config: parseGatewayConfig({ GATEWAY_PORT: '0', CAT_SOURCE_PORT: '0', SCALING_POLICY: 'off' }),
-    persistent: false,
-    env,
-    log: createLogger('silent'),
-    replicaEnv: { LOG_LEVEL: 'warn' },
-  });
+  const stack = await startBenchStack(env, 10);
   try {
-    for (let i = 0; i < 10; i++)
-      await (await fetch(`${stack.gateway.url}/function/randstore`, { method: 'POST' })).arrayBuffer();
     const replicas = ['randstore', 'randshow'].map((fn) => ({
       fn,
       pid: stack.gateway.sets.get(fn)?.pick()?.pid as number,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../gateway/local-stack.ts';
+import { readEvents } from '../../loadgen/src/core/live.ts';
 import { startTestStack } from '../support/stack.ts';
 
 let stack: LocalStack;
@@ -156,20 +157,11 @@ describe('local gateway', () => {
       running?: boolean;
     }> = [];
     const controller = new AbortController();
-    const stream = fetch(`${gw}/system/loadgen/events`, { signal: controller.signal }).then(async (res) => {
-      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
-          events.push(JSON.parse(buffer.slice(6, i)));
-          buffer = buffer.slice(i + 2);
-        }
-      }
-    });
+    const stream = fetch(`${gw}/system/loadgen/events`, { signal: controller.signal }).then((res) =>
+      readEvents<(typeof events)[number]>(res.body as ReadableStream<Uint8Array>, (event) =>
+        events.push(event),
+      ),
+    );
     const started = await fetch(`${gw}/system/loadgen/start`, {
       method: 'POST',
       body: JSON.stringify({

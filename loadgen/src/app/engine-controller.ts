@@ -1,5 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { LiveEvent } from '../core/live.ts';
+import { type LiveEvent, readEvents } from '../core/live.ts';
 import type { Plan } from '../core/plan.ts';
 import type { FunctionSummary, SecondStats } from '../core/recorder.ts';
 import type { RunResults } from '../core/results.ts';
@@ -159,21 +159,7 @@ export class EngineController implements ReactiveController {
     const abort = new AbortController();
     this.stream = abort;
     void fetch(`${this.target}/system/loadgen/events`, { headers: this.headers, signal: abort.signal })
-      .then(async (res) => {
-        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-        const decoder = new TextDecoder();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          buffer += decoder.decode(value, { stream: true });
-          for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
-            const frame = buffer.slice(0, i);
-            buffer = buffer.slice(i + 2);
-            if (frame.startsWith('data: ')) this.onEvent(JSON.parse(frame.slice(6)) as LiveEvent);
-          }
-        }
-      })
+      .then((res) => readEvents(res.body as ReadableStream<Uint8Array>, (event) => this.onEvent(event)))
       .catch(() => {});
   }
 }

@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 import { errorCodeOf, OpenLoop } from '../core/open-loop.ts';
 import type { TargetFunction } from '../core/plan.ts';
+import type { SecondStats } from '../core/recorder.ts';
 import { requestFor } from '../core/requests.ts';
 import type { WorkerCommand, WorkerEvent } from './messages.ts';
 
@@ -49,6 +50,16 @@ function send(fn: TargetFunction, intendedMs: number): void {
     });
 }
 
+function postSeconds(running: OpenLoop, closed: SecondStats[]): void {
+  if (closed.length === 0) return;
+  post({
+    type: 'second',
+    stats: closed,
+    inFlight: running.inFlight,
+    summary: running.recorder.summary(performance.now()),
+  });
+}
+
 function finish(): void {
   const running = loop as OpenLoop;
   clearInterval(timer);
@@ -76,25 +87,11 @@ self.onmessage = (e: MessageEvent<WorkerCommand>) => {
     });
     loop = running;
     timer = setInterval(() => {
-      const closed = running.tick();
-      if (closed.length)
-        post({
-          type: 'second',
-          stats: closed,
-          inFlight: running.inFlight,
-          summary: running.recorder.summary(performance.now()),
-        });
+      postSeconds(running, running.tick());
       if (running.finished) finish();
     }, TICK_MS);
   } else if (command.type === 'update' && loop) {
-    const closed = loop.update(command.change);
-    if (closed.length)
-      post({
-        type: 'second',
-        stats: closed,
-        inFlight: loop.inFlight,
-        summary: loop.recorder.summary(performance.now()),
-      });
+    postSeconds(loop, loop.update(command.change));
   } else if (command.type === 'stop') {
     loop?.stop();
   }

@@ -13,13 +13,9 @@ export interface Outcome {
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'net';
 
-/** One function's second: what was sent, what came back, how long it took. */
-export interface SecondStats {
-  /** Seconds since the run started. */
-  t: number;
+/** What was sent to one function, what came back, and how long it took, over some span. */
+interface Counts {
   fn: string;
-  /** Requests/s the plan asked of this function in this second. */
-  dialled: number;
   sent: number;
   completed: number;
   dropped: number;
@@ -33,20 +29,18 @@ export interface SecondStats {
   max: number;
 }
 
-export interface FunctionSummary {
-  fn: string;
-  sent: number;
-  completed: number;
-  dropped: number;
+/** One function's second. */
+export interface SecondStats extends Counts {
+  /** Seconds since the run started. */
+  t: number;
+  /** Requests/s the plan asked of this function in this second. */
+  dialled: number;
+}
+
+/** One function's whole run. */
+export interface FunctionSummary extends Counts {
   /** Completed requests per second over the run. */
   rate: number;
-  byClass: Record<StatusClass, number>;
-  byCode: Record<string, number>;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  max: number;
 }
 
 type Histogram = ReturnType<typeof hdr.build>;
@@ -195,21 +189,8 @@ export class Recorder {
   summary(nowMs: number): FunctionSummary[] {
     const elapsedS = Math.max((nowMs - this.startMs) / 1000, 1e-9);
     return this.functions.map((fn) => {
-      const s = this.stats(0, fn, this.totals.get(fn) as Bucket);
-      return {
-        fn,
-        sent: s.sent,
-        completed: s.completed,
-        dropped: s.dropped,
-        rate: Math.round((s.completed / elapsedS) * 100) / 100,
-        byClass: s.byClass,
-        byCode: s.byCode,
-        p50: s.p50,
-        p90: s.p90,
-        p95: s.p95,
-        p99: s.p99,
-        max: s.max,
-      };
+      const { t: _t, dialled: _d, ...counts } = this.stats(0, fn, this.totals.get(fn) as Bucket);
+      return { ...counts, rate: Math.round((counts.completed / elapsedS) * 100) / 100 };
     });
   }
 }
