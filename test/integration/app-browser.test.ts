@@ -101,4 +101,33 @@ describe('SystemBreaker app in Chromium', () => {
 
     await page.screenshot({ path: path.join(ARTIFACTS, 'systembreaker-app.png'), fullPage: true });
   });
+
+  it('fits a narrow window and can be driven from the keyboard', async () => {
+    await page.setViewportSize({ width: 400, height: 900 });
+    await page.goto(`${stack.gateway.url}/`);
+    await page.getByLabel('Rate (requests/s)').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    // Every control has an accessible name.
+    for (const label of [
+      'Gateway URL',
+      'Rate (requests/s)',
+      'Rate dial',
+      'randstore weight',
+      'randshow weight',
+      'randshow strategy',
+      'Profile',
+      'Engine',
+    ]) {
+      expect(await page.getByLabel(label).count()).toBe(1);
+    }
+    // Tab to the Start button from the duration field and press Enter.
+    await page.getByLabel('Duration (s, 0 = until stopped)').fill('1');
+    await page.getByLabel('Duration (s, 0 = until stopped)').press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Stop' }).waitFor({ timeout: 5000 });
+    await page.getByRole('button', { name: 'Start' }).waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'systembreaker-narrow.png'), fullPage: true });
+  });
 });

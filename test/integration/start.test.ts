@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../support/process.ts';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sb-start-'));
+const authFile = path.join(dataDir, 'basic-auth');
+await writeFile(authFile, 'admin:s3cret:with-colon\n');
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
 /** Every process below pid, read from /proc. */
@@ -56,6 +58,7 @@ describe('npm start', () => {
         GATEWAY_PORT: '0',
         CAT_SOURCE_PORT: '0',
         STACK_FILE: 'test/fixtures/stack-small.yml',
+        GATEWAY_BASIC_AUTH_FILE: authFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -69,9 +72,16 @@ describe('npm start', () => {
     await expect.poll(() => out, { timeout: 60_000, interval: 200 }).toContain('Ctrl-C stops everything.');
     const gateway = /app\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1] as string;
     expect(out).toMatch(/MySQL\s+\S+/);
+    expect(out).not.toContain('s3cret');
 
     const stored = await fetch(`${gateway}/function/randstore`, { method: 'POST' });
     expect(stored.status).toBe(201);
+    // /system/* asks for the credentials in GATEWAY_BASIC_AUTH_FILE, as OpenFaaS does; functions do not.
+    expect((await fetch(`${gateway}/system/functions`)).status).toBe(401);
+    const wrong = { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` };
+    expect((await fetch(`${gateway}/system/functions`, { headers: wrong })).status).toBe(401);
+    const right = { authorization: `Basic ${Buffer.from('admin:s3cret:with-colon').toString('base64')}` };
+    expect((await fetch(`${gateway}/system/functions`, { headers: right })).status).toBe(200);
     const started = await descendants(proc.pid as number);
     expect(started.length).toBeGreaterThanOrEqual(3);
     // With Docker the banner names the container; it must be gone afterwards.

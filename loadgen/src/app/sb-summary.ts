@@ -12,6 +12,8 @@ export class SbSummary extends LitElement {
   @property({ type: Number }) ceiling = 0;
 
   static override styles = css`
+    /* Ten columns do not fit a phone: the table scrolls inside its box, not the page. */
+    .scroll { overflow-x: auto; }
     table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
     th, td { padding: 0.25rem 0.5rem; text-align: right; border-bottom: 1px solid #2a2d35; }
     th:first-child, td:first-child { text-align: left; }
@@ -23,6 +25,7 @@ export class SbSummary extends LitElement {
     const now = new Map(this.last.map((s) => [s.fn, s]));
     const dialled = this.last.reduce((n, s) => n + s.dialled, 0);
     return html`
+      <div class="scroll" tabindex="0" role="region" aria-label="Per-function numbers">
       <table id="summary">
         <thead><tr><th>function</th><th>dialled/s</th><th>achieved/s</th><th>sent</th><th>2xx</th><th>errors</th><th>dropped</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th></tr></thead>
         <tbody>
@@ -36,6 +39,7 @@ export class SbSummary extends LitElement {
           })}
         </tbody>
       </table>
+      </div>
       <p class="note">In flight: ${this.inFlight}.
         ${
           this.ceiling > 0
