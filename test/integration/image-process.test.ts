@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { migrate } from '../../mysql/migrate.ts';
 import { provisionMysql } from '../../mysql/provision.ts';
 import type { MysqlServer } from '../../mysql/server.ts';
-import { ROOT } from '../support/process.ts';
+import { collectOutput, ROOT } from '../support/process.ts';
 
 const run = promisify(execFile);
 const passwords = { randstore: 'img-store-pw', randshow: 'img-show-pw', dbstats: 'img-stats-pw' };
@@ -78,25 +78,19 @@ describe('the function image’s process', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    proc.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    proc.stderr.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
+    const output = collectOutput(proc);
     try {
       await expect
-        .poll(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1], { timeout: 20_000 })
+        .poll(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output())?.[1], { timeout: 20_000 })
         .toBeDefined();
-      const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1] as string;
+      const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output())?.[1] as string;
       expect(new URL(url).hostname).toBe(new URL(env.upstream_url as string).hostname);
       const res = await fetch(`${url}/?format=json`);
       // Connected as the randshow user, read the empty table.
       expect(await res.json()).toMatchObject({ error: { code: 'NO_CATS' } });
       expect(res.status).toBe(404);
       expect((await fetch(`${url}/_/health`)).status).toBe(200);
-      expect(out).not.toContain(passwords.randshow);
+      expect(output()).not.toContain(passwords.randshow);
     } finally {
       proc.kill('SIGTERM');
       await once(proc, 'exit');

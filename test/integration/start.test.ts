@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../support/process.ts';
+import { collectOutput, ROOT } from '../support/process.ts';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sb-start-'));
 const authFile = path.join(dataDir, 'basic-auth');
@@ -62,17 +62,13 @@ describe('npm start', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    proc.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    proc.stderr.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    await expect.poll(() => out, { timeout: 60_000, interval: 200 }).toContain('Ctrl-C stops everything.');
-    const gateway = /app\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1] as string;
-    expect(out).toMatch(/MySQL\s+\S+/);
-    expect(out).not.toContain('s3cret');
+    const output = collectOutput(proc);
+    await expect
+      .poll(() => output(), { timeout: 60_000, interval: 200 })
+      .toContain('Ctrl-C stops everything.');
+    const gateway = /app\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(output())?.[1] as string;
+    expect(output()).toMatch(/MySQL\s+\S+/);
+    expect(output()).not.toContain('s3cret');
 
     const stored = await fetch(`${gateway}/function/randstore`, { method: 'POST' });
     expect(stored.status).toBe(201);
@@ -85,7 +81,7 @@ describe('npm start', () => {
     const started = await descendants(proc.pid as number);
     expect(started.length).toBeGreaterThanOrEqual(3);
     // With Docker the banner names the container; it must be gone afterwards.
-    const container = /MySQL\s+container ([0-9a-f]{12})/.exec(out)?.[1];
+    const container = /MySQL\s+container ([0-9a-f]{12})/.exec(output())?.[1];
     if (container) expect(await containerExists(container)).toBe(true);
 
     proc.kill('SIGINT');

@@ -23,17 +23,15 @@ export async function spawnFunction(
     env: { PATH: process.env.PATH ?? '', http_port: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  };
-  proc.stdout?.on('data', collect);
-  proc.stderr?.on('data', collect);
+  const output = collectOutput(proc);
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`function server did not start:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`function server did not start:\n${output()}`)),
+      timeoutMs,
+    );
     const check = () => {
-      const listening = logLines(output).find((l) => l.msg === 'listening');
+      const listening = logLines(output()).find((l) => l.msg === 'listening');
       if (typeof listening?.url === 'string') {
         clearTimeout(timer);
         resolve(listening.url);
@@ -43,14 +41,14 @@ export async function spawnFunction(
     proc.stderr?.on('data', check);
     proc.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`function server exited with ${code}:\n${output}`));
+      reject(new Error(`function server exited with ${code}:\n${output()}`));
     });
   });
 
   return {
     proc,
     url,
-    output: () => output,
+    output,
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       const exited = once(proc, 'exit');
@@ -67,15 +65,20 @@ export async function runToEnd(
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string }> {
   const proc = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
-  let output = '';
-  proc.stdout.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  proc.stderr.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
+  const output = collectOutput(proc);
   const [code] = (await once(proc, 'exit')) as [number | null];
-  return { code, output };
+  return { code, output: output() };
+}
+
+/** Collects what a process writes to stdout and stderr; call the result to read it so far. */
+export function collectOutput(proc: ChildProcess): () => string {
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  };
+  proc.stdout?.on('data', collect);
+  proc.stderr?.on('data', collect);
+  return () => output;
 }
 
 /** The JSON log lines in a process's output. */
