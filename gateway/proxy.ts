@@ -71,7 +71,11 @@ export async function forward(
       bodyTimeout: timeoutMs,
       signal: abort.signal,
     });
-    res.writeHead(upstream.statusCode, forwardable(upstream.headers));
+    const headers = forwardable(upstream.headers);
+    // The replica answered before the client finished sending (e.g. a 413): what is left of
+    // the body is not read, so this connection must not carry another request.
+    if (hasBody && !req.complete) headers.connection = 'close';
+    res.writeHead(upstream.statusCode, headers);
     await pipeline(upstream.body, res);
     return { status: upstream.statusCode };
   } catch (err) {
