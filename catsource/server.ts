@@ -21,8 +21,6 @@ export type Fault = (typeof FAULTS)[number];
 export interface CatSourceServer {
   url: string;
   port: number;
-  /** Cats served (status 200 images) since start. */
-  served(): number;
   /** Sets the fault applied to requests that do not name one. */
   setFault(fault: Fault): void;
   close(): Promise<void>;
@@ -236,7 +234,6 @@ export async function startCatSource(options: CatSourceServerOptions = {}): Prom
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
-    served: () => served,
     setFault(f) {
       fault = f;
     },

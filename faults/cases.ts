@@ -129,6 +129,12 @@ export const CASES: FaultCase[] = [
     store(ctx, { body: Buffer.alloc(2 * 1024 * 1024, 0x61) }),
   ),
   request('unknown function', '404 FUNCTION_NOT_FOUND', (ctx) => fetch(`${ctx.gw}/function/nope`)),
+  request('load-engine start with a 100 KiB body', '413 BODY_TOO_LARGE', (ctx) =>
+    fetch(`${ctx.gw}/system/loadgen/start`, {
+      method: 'POST',
+      body: JSON.stringify({ pad: 'x'.repeat(100 * 1024) }),
+    }),
+  ),
   request('scale-function with broken JSON', '400 BAD_REQUEST', (ctx) =>
     fetch(`${ctx.gw}/system/scale-function/randshow`, { method: 'POST', body: '{"replicas":' }),
   ),

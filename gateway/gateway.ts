@@ -2,10 +2,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
+import { httpOrigin } from '../functions/lib/http.ts';
 import type { Logger } from '../functions/lib/log.ts';
 import type { PolicyName, PolicySettings } from './autoscale/policies.ts';
 import { Autoscaler } from './autoscale/scaler.ts';
-import { LiveLoad, LiveLoadError } from './live-load.ts';
+import { GatewayError, readJson } from './errors.ts';
+import { LiveLoad } from './live-load.ts';
 import { createGatewayMetrics, mergeReplicaMetrics } from './metrics.ts';
 import { forward, sendError } from './proxy.ts';
 import { ReplicaSet } from './replica-set.ts';
@@ -43,6 +45,10 @@ export interface Gateway {
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
+const notFound = (name: string) =>
+  new GatewayError(404, 'FUNCTION_NOT_FOUND', `no function named ${JSON.stringify(name.slice(0, 100))}`);
+const noRoute = (req: IncomingMessage, path: string) =>
+  new GatewayError(404, 'NOT_FOUND', `no route ${req.method} ${path}`);
 
 /** FunctionStatus as OpenFaaS's /system/functions reports it. */
 function functionStatus(spec: FunctionSpec, set: ReplicaSet) {
@@ -59,17 +65,6 @@ function functionStatus(spec: FunctionSpec, set: ReplicaSet) {
     availableReplicas: set.available,
     invocationCount: set.invocationCount,
   };
-}
-
-async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise<unknown> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).byteLength;
-    if (size > limit) throw new Error('body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
 }
 
 /**
@@ -97,12 +92,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   let port = 0;
   // The engine calls the gateway on loopback even when it binds all addresses.
-  const selfHost = ['0.0.0.0', '::'].includes(options.host)
-    ? '127.0.0.1'
-    : options.host.includes(':')
-      ? `[${options.host}]`
-      : options.host;
-  const liveLoad = new LiveLoad(() => `http://${selfHost}:${port}`);
+  const selfHost = ['0.0.0.0', '::'].includes(options.host) ? '127.0.0.1' : options.host;
+  const liveLoad = new LiveLoad(() => httpOrigin(selfHost, port));
   const autoscaler = new Autoscaler(
     options.functions.map((spec) => ({ spec, set: sets.get(spec.name) as ReplicaSet })),
     {
@@ -149,10 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     path: string,
   ): Promise<void> {
     const set = sets.get(name);
-    if (!set) {
-      sendError(res, 404, 'FUNCTION_NOT_FOUND', `no function named ${JSON.stringify(name.slice(0, 100))}`);
-      return;
-    }
+    if (!set) throw notFound(name);
     const start = performance.now();
     metrics.started.inc({ function_name: name });
     let status = 0;
@@ -186,20 +174,38 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** The server engine, driven live by the app: it loads only this gateway. */
   async function liveLoadRoute(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    try {
-      if (path === '/system/loadgen' && req.method === 'GET') return json(res, 200, liveLoad.state());
-      if (path === '/system/loadgen/events' && req.method === 'GET') return liveLoad.listen(res);
-      if (path === '/system/loadgen/start' && req.method === 'POST')
-        return json(res, 202, liveLoad.start(await readJson(req)));
-      if (path === '/system/loadgen' && req.method === 'PATCH')
-        return json(res, 200, liveLoad.update(await readJson(req)));
-      if (path === '/system/loadgen/stop' && req.method === 'POST') return json(res, 202, liveLoad.stop());
-      sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${path}`);
-    } catch (err) {
-      if (err instanceof LiveLoadError) return void sendError(res, err.status, err.code, err.message);
-      if (err instanceof SyntaxError) return void sendError(res, 400, 'BAD_REQUEST', 'the body must be JSON');
-      throw err;
+    if (path === '/system/loadgen' && req.method === 'GET') return json(res, 200, liveLoad.state());
+    if (path === '/system/loadgen/events' && req.method === 'GET') return liveLoad.listen(res);
+    if (path === '/system/loadgen/start' && req.method === 'POST')
+      return json(res, 202, liveLoad.start(await readJson(req)));
+    if (path === '/system/loadgen' && req.method === 'PATCH')
+      return json(res, 200, liveLoad.update(await readJson(req)));
+    if (path === '/system/loadgen/stop' && req.method === 'POST') return json(res, 202, liveLoad.stop());
+    throw noRoute(req, path);
+  }
+
+  async function scaleFunction(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+    const set = sets.get(name);
+    if (!set) throw notFound(name);
+    const body = ((await readJson(req)) ?? {}) as { serviceName?: unknown; replicas?: unknown };
+    const replicas = Number(body.replicas);
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100) {
+      throw new GatewayError(
+        400,
+        'BAD_REQUEST',
+        `replicas must be an integer from 0 to 100; got ${JSON.stringify(body.replicas)}`,
+      );
     }
+    if (body.serviceName !== undefined && body.serviceName !== name) {
+      throw new GatewayError(
+        400,
+        'BAD_REQUEST',
+        `serviceName ${JSON.stringify(body.serviceName)} does not match ${name}`,
+      );
+    }
+    log.info('scaling by hand', { function: name, from: set.desired, to: replicas });
+    set.scaleTo(replicas);
+    res.writeHead(202).end();
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -234,55 +240,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       const one = /^\/system\/function\/([^/]+)$/.exec(path);
       if (one && req.method === 'GET') {
-        const spec = specs.get(decodeURIComponent(one[1] as string));
-        if (!spec) return void sendError(res, 404, 'FUNCTION_NOT_FOUND', 'no such function');
+        const name = decodeURIComponent(one[1] as string);
+        const spec = specs.get(name);
+        if (!spec) throw notFound(name);
         return json(res, 200, functionStatus(spec, sets.get(spec.name) as ReplicaSet));
       }
       const scale = /^\/system\/scale-function\/([^/]+)$/.exec(path);
-      if (scale && req.method === 'POST') {
-        const name = decodeURIComponent(scale[1] as string);
-        const set = sets.get(name);
-        if (!set)
-          return void sendError(res, 404, 'FUNCTION_NOT_FOUND', `no function named ${JSON.stringify(name)}`);
-        let body: { serviceName?: unknown; replicas?: unknown };
-        try {
-          body = ((await readJson(req)) ?? {}) as typeof body;
-        } catch {
-          return void sendError(res, 400, 'BAD_REQUEST', 'the body must be JSON {"serviceName", "replicas"}');
-        }
-        const replicas = Number(body.replicas);
-        if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100) {
-          return void sendError(
-            res,
-            400,
-            'BAD_REQUEST',
-            `replicas must be an integer from 0 to 100; got ${JSON.stringify(body.replicas)}`,
-          );
-        }
-        if (body.serviceName !== undefined && body.serviceName !== name) {
-          return void sendError(
-            res,
-            400,
-            'BAD_REQUEST',
-            `serviceName ${JSON.stringify(body.serviceName)} does not match ${name}`,
-          );
-        }
-        log.info('scaling by hand', { function: name, from: set.desired, to: replicas });
-        set.scaleTo(replicas);
-        res.writeHead(202).end();
-        return;
-      }
+      if (scale && req.method === 'POST')
+        return scaleFunction(req, res, decodeURIComponent(scale[1] as string));
       if (path === '/system/scale-events' && req.method === 'GET') return json(res, 200, autoscaler.events);
       if (path.startsWith('/system/loadgen')) return liveLoadRoute(req, res, path);
-      return void sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${path}`);
+      throw noRoute(req, path);
     }
     if ((req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(res, options.staticDir, path)))
       return;
-    sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${path}`);
+    throw noRoute(req, path);
   }
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     route(req, res).catch((err: unknown) => {
+      if (err instanceof GatewayError) return void sendError(res, err.status, err.code, err.message);
       log.error('gateway error', { err, url: req.url });
       sendError(res, 500, 'INTERNAL', 'internal error');
     });
@@ -303,9 +280,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const ticker = setInterval(() => autoscaler.tick(), options.tickMs);
   ticker.unref();
 
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
-    url: `http://${host}:${port}`,
+    url: httpOrigin(options.host, port),
     port,
     sets,
     autoscaler,

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { LiveCommand, LiveEvent } from '../loadgen/src/core/live.ts';
 import { type Plan, validatePlan } from '../loadgen/src/core/plan.ts';
+import { GatewayError } from './errors.ts';
 
 const LIVE_ENGINE = fileURLToPath(new URL('../loadgen/src/node/live.ts', import.meta.url));
 
@@ -30,8 +31,7 @@ export class LiveLoad {
   }
 
   start(input: unknown): LiveEvent {
-    if (this.child)
-      throw new LiveLoadError(409, 'LOAD_RUNNING', 'a load run is already going; stop it first');
+    if (this.child) throw new GatewayError(409, 'LOAD_RUNNING', 'a load run is already going; stop it first');
     const plan = validate(input);
     const child = spawn(process.execPath, ['--import', 'tsx', LIVE_ENGINE], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -51,7 +51,7 @@ export class LiveLoad {
   }
 
   update(input: unknown): LiveEvent {
-    if (!this.child || !this.plan) throw new LiveLoadError(409, 'LOAD_NOT_RUNNING', 'no load run is going');
+    if (!this.child || !this.plan) throw new GatewayError(409, 'LOAD_NOT_RUNNING', 'no load run is going');
     const change = input as Partial<Plan>;
     const next = validate({ ...this.plan, ...change, ratio: { ...this.plan.ratio, ...change?.ratio } });
     const update: LiveCommand = {
@@ -100,20 +100,10 @@ export class LiveLoad {
   }
 }
 
-export class LiveLoadError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function validate(input: unknown): Plan {
   try {
     return validatePlan((input ?? {}) as Partial<Plan>);
   } catch (err) {
-    throw new LiveLoadError(400, 'BAD_REQUEST', (err as Error).message);
+    throw new GatewayError(400, 'BAD_REQUEST', (err as Error).message);
   }
 }

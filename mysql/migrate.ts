@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
+import { withDatabase } from './server.ts';
 
 export const SQL_DIR = fileURLToPath(new URL('../sql/', import.meta.url));
 
@@ -45,9 +46,7 @@ export function renderUsersSql(
  */
 export async function migrate(adminUrl: string, options: MigrateOptions): Promise<MigrateResult> {
   const dir = options.migrationsDir ?? path.join(SQL_DIR, 'migrations');
-  const url = new URL(adminUrl);
-  url.pathname = '/';
-  const conn = await mysql.createConnection({ uri: url.toString(), multipleStatements: true });
+  const conn = await mysql.createConnection({ uri: withDatabase(adminUrl, ''), multipleStatements: true });
   const db = mysql.escapeId(options.database);
   try {
     await conn.query('SELECT GET_LOCK(?, 60)', [`systembreaker-migrate-${options.database}`]);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './net.ts';
-import type { MysqlServer } from './server.ts';
+import { type MysqlServer, withDatabase } from './server.ts';
 import { waitForMysql } from './wait.ts';
 
 const run = promisify(execFile);
@@ -106,6 +106,7 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
     ...(options.serverArgs ?? []),
   ];
   const url = `mysql://root@127.0.0.1:${port}/${options.database}`;
+  const serverUrl = withDatabase(url, '');
   const timeout = options.startupTimeoutMs ?? 60_000;
   let child: ChildProcess | undefined;
 
@@ -117,7 +118,7 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
       alive = false;
     });
     try {
-      return await waitForMysql(url.replace(`/${options.database}`, '/'), timeout, () => alive);
+      return await waitForMysql(serverUrl, timeout, () => alive);
     } catch (err) {
       const log = await readFile(path.join(dataDir, 'error.log'), 'utf8').catch(() => '');
       throw new Error(`${(err as Error).message}\n${log.split('\n').slice(-15).join('\n')}`);
@@ -137,7 +138,7 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
   const version = await start();
   // The chain hands out a URL with the database: make sure it exists.
   const mysql = await import('mysql2/promise');
-  const conn = await mysql.createConnection({ uri: url.replace(`/${options.database}`, '/') });
+  const conn = await mysql.createConnection({ uri: serverUrl });
   await conn.query(`CREATE DATABASE IF NOT EXISTS \`${options.database}\``);
   await conn.end();
 

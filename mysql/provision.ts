@@ -55,7 +55,7 @@ export async function provisionMysql(options: ProvisionOptions = {}): Promise<My
     if (env.MYSQL_URL) {
       const url = withDatabase(env.MYSQL_URL, database);
       log(`MySQL: using MYSQL_URL ${redact(url)}`);
-      const version = await waitForMysql(url.replace(/\/[^/]*$/, '/'), 10_000);
+      const version = await waitForMysql(withDatabase(url, ''), 10_000);
       return given(url, version);
     }
     tried.push('MYSQL_URL is not set');

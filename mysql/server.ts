@@ -19,6 +19,7 @@ export interface MysqlServer {
   close(): Promise<void>;
 }
 
+/** The URL with another database selected; `''` selects none (a connection to the server only). */
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../functions/lib/log.ts';
 import { parseGatewayConfig } from '../gateway/config.ts';
 import { startLocalStack } from '../gateway/local-stack.ts';
-import { parseDuration, parseRatio, type Strategy, validatePlan } from '../loadgen/src/core/plan.ts';
+import { planFromText } from '../loadgen/src/core/plan.ts';
 import { LoadEngine } from '../loadgen/src/node/engine.ts';
 import { tuningArgs } from '../mysql/tuning.ts';
 
@@ -29,13 +29,7 @@ if (values.help) {
   process.exit(0);
 }
 const { MYSQL_URL: _, ...env } = process.env;
-const plan = validatePlan({
-  rate: Number(values.rate),
-  ratio: parseRatio(values.ratio),
-  durationS: parseDuration(values.duration),
-  strategy: values.strategy as Strategy,
-  profile: 'constant',
-});
+const plan = planFromText({ ...values, profile: 'constant' });
 
 interface Row {
   settings: string;

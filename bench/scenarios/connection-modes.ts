@@ -1,3 +1,4 @@
+import { CONNECTION_MODES, type ConnectionMode } from '../../functions/lib/config.ts';
 import { Replica } from '../../gateway/replica.ts';
 import { validatePlan } from '../../loadgen/src/core/plan.ts';
 import { LoadEngine } from '../../loadgen/src/node/engine.ts';
@@ -6,7 +7,7 @@ import { provisionMysql } from '../../mysql/provision.ts';
 import { seedCats } from '../../mysql/seed.ts';
 
 export interface ModeRow {
-  mode: 'naive' | 'budget';
+  mode: ConnectionMode;
   maxConnections: number;
   replicas: number;
   poolPerReplica: string;
@@ -38,7 +39,7 @@ export async function benchConnectionModes(
     await migrate(server.url, { database: 'modes' });
     await seedCats(server.url, 2000, 2048);
     const rows: ModeRow[] = [];
-    for (const mode of ['naive', 'budget'] as const) {
+    for (const mode of CONNECTION_MODES) {
       const replicas = Array.from(
         { length: replicasN },
         (_, i) =>

@@ -64,3 +64,8 @@ export function json(body: unknown, status = 200, headers: Record<string, string
 export function elapsedMs(start: number): number {
   return Math.round((performance.now() - start) * 100) / 100;
 }
+
+/** `http://host:port`, with an IPv6 host in brackets. */
+export function httpOrigin(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ConnectionMode } from './config.ts';
 
 export interface PoolStats {
   total: number;
@@ -6,7 +7,7 @@ export interface PoolStats {
   queued: number;
   limit: number;
   /** naive: a fixed pool; budget: sized from max_connections. */
-  mode: 'naive' | 'budget';
+  mode: ConnectionMode;
 }
 
 /** What only a function server knows; the gateway exports the invocation counts. */

@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { AppError, errorResponse } from '../lib/errors.ts';
-import type { Handler } from '../lib/http.ts';
+import { type Handler, httpOrigin } from '../lib/http.ts';
 import type { Logger } from '../lib/log.ts';
 import type { FunctionMetrics } from '../lib/metrics.ts';
 
@@ -17,7 +17,6 @@ export interface FunctionServerOptions {
 }
 
 export interface FunctionServer {
-  readonly server: Server;
   readonly port: number;
   readonly url: string;
   /** In-flight requests right now. */
@@ -123,9 +122,8 @@ export async function startFunctionServer(options: FunctionServerOptions): Promi
   const port = (server.address() as AddressInfo).port;
 
   return {
-    server,
     port,
-    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    url: httpOrigin(options.host, port),
     inFlight: () => active.size,
     drain() {
       draining = true;

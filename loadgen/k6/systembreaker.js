@@ -113,6 +113,18 @@ function parseDuration(text) {
   const unit = m[2] ?? "s";
   return unit === "ms" ? n / 1e3 : unit === "m" ? n * 60 : unit === "h" ? n * 3600 : n;
 }
+function planFromText(t) {
+  if (t.rate !== void 0 && !Number.isFinite(Number(t.rate))) {
+    throw new Error(`rate must be a number from 0 to 100000 requests/s; got ${JSON.stringify(t.rate)}`);
+  }
+  return validatePlan({
+    rate: t.rate === void 0 ? DEFAULT_PLAN.rate : Number(t.rate),
+    ratio: t.ratio ? parseRatio(t.ratio) : DEFAULT_PLAN.ratio,
+    profile: t.profile ?? DEFAULT_PLAN.profile,
+    strategy: t.strategy ?? DEFAULT_PLAN.strategy,
+    durationS: t.duration ? parseDuration(t.duration) : DEFAULT_PLAN.durationS
+  });
+}
 
 // loadgen/src/core/k6.ts
 var P95_SLO_MS = { randstore: 2e3, randshow: 1e3 };
@@ -160,12 +172,12 @@ function k6Options(plan2) {
   };
 }
 function planFromEnv(env) {
-  return validatePlan({
-    rate: env.RATE === void 0 ? DEFAULT_PLAN.rate : Number(env.RATE),
-    ratio: env.RATIO ? parseRatio(env.RATIO) : DEFAULT_PLAN.ratio,
-    profile: env.PROFILE ?? DEFAULT_PLAN.profile,
-    strategy: env.STRATEGY ?? DEFAULT_PLAN.strategy,
-    durationS: env.DURATION ? parseDuration(env.DURATION) : DEFAULT_PLAN.durationS
+  return planFromText({
+    rate: env.RATE,
+    ratio: env.RATIO,
+    profile: env.PROFILE,
+    strategy: env.STRATEGY,
+    duration: env.DURATION
   });
 }
 

@@ -45,7 +45,7 @@ export function buildHandlers(
       limits: { ...DEFAULT_LIMITS, ...options.limits },
     }),
     randshow: createRandshow({ cats, metrics, defaultStrategy: 'order-by-rand' }),
-    dbstats: createDbstats({ cats, metrics, pool: () => poolStats(db.pool) }),
+    dbstats: createDbstats({ cats, metrics, pool: () => poolStats(db.pool, 'naive') }),
   };
 }
 

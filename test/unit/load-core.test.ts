@@ -257,6 +257,9 @@ describe('k6 export', () => {
       strategy: 'random-id',
     });
     expect(() => planFromEnv({ PROFILE: 'wave' })).toThrow(/profile must be one of/);
+    expect(() => planFromEnv({ RATE: 'lots' })).toThrow(
+      'rate must be a number from 0 to 100000 requests/s; got "lots"',
+    );
   });
 
   it('bakes the current plan into an exported script', () => {

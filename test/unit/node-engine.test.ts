@@ -8,9 +8,6 @@ import { LoadEngine } from '../../loadgen/src/node/engine.ts';
 interface TestServer {
   url: string;
   hits: Record<string, number>;
-  /** Delay added to every answer while `delayMs` returns more than 0. */
-  delayMs: () => number;
-  server: Server;
 }
 
 let servers: Server[] = [];
@@ -35,7 +32,7 @@ async function testServer(delay: () => number = () => 0): Promise<TestServer> {
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits, delayMs: delay, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
 }
 
 function engine(

@@ -38,10 +38,6 @@ export class Database {
     this.random = options.random ?? Math.random;
   }
 
-  get mode(): ConnectionMode {
-    return this.options.mode;
-  }
-
   /** MySQL or MariaDB, learnt from the first answer (and asked again after a failure). */
   flavour(): Promise<ServerFlavour> {
     this.serverFlavour ??= this.run(async () => {

@@ -37,7 +37,7 @@ interface CorePoolInternals {
 }
 
 /** mysql2 keeps these counts on its core pool without a public accessor. */
-export function poolStats(pool: Pool, mode: PoolStats['mode'] = 'naive'): PoolStats {
+export function poolStats(pool: Pool, mode: PoolStats['mode']): PoolStats {
   const core = (pool as unknown as { pool: CorePoolInternals }).pool;
   return {
     total: core._allConnections.length,

@@ -294,7 +294,7 @@ export class SbApp extends LitElement {
       <p class="status" id="poll-status">
         ${this.functions.error ? html`<span class="error">replicas: ${this.functions.error}</span>` : `replicas: ${deployed.length} functions`} ·
         ${this.db.error ? html`<span class="error">dbstats: ${this.db.error}</span>` : `dbstats: ${this.db.value ? `${this.db.value.rows} rows` : '…'}`}
-        ${this.serverCat.error ? '' : ''}
+        ${this.serverCat.error ? html` · <span class="error">cat: ${this.serverCat.error}</span>` : ''}
       </p>
     `;
   }

@@ -39,11 +39,6 @@ export class Timeline {
     return [this.x, ...keys.map((k) => this.series.get(k) ?? this.x.map(() => null))];
   }
 
-  /** How many values a series holds in the window. */
-  count(key: string): number {
-    return (this.series.get(key) ?? []).filter((v) => v !== null).length;
-  }
-
   private extendTo(second: number): void {
     if (this.x.length === 0) this.x.push(second - 1);
     for (let s = (this.x.at(-1) as number) + 1; s <= second; s++) {

@@ -1,15 +1,4 @@
-import {
-  DEFAULT_PLAN,
-  type Plan,
-  type Profile,
-  parseDuration,
-  parseRatio,
-  type Strategy,
-  shares,
-  stagesFor,
-  TARGET_FUNCTIONS,
-  validatePlan,
-} from './plan.ts';
+import { type Plan, planFromText, shares, stagesFor, TARGET_FUNCTIONS, validatePlan } from './plan.ts';
 
 /** SLOs per function that k6's thresholds enforce (p95 of http_req_duration, ms). */
 export const P95_SLO_MS: Record<string, number> = { randstore: 2000, randshow: 1000 };
@@ -83,12 +72,12 @@ export function k6Options(plan: Plan): K6Options {
 
 /** The plan from k6's `-e` variables (RATE, RATIO, PROFILE, DURATION, STRATEGY); a bad one stops the run. */
 export function planFromEnv(env: Record<string, string | undefined>): Plan {
-  return validatePlan({
-    rate: env.RATE === undefined ? DEFAULT_PLAN.rate : Number(env.RATE),
-    ratio: env.RATIO ? parseRatio(env.RATIO) : DEFAULT_PLAN.ratio,
-    profile: (env.PROFILE ?? DEFAULT_PLAN.profile) as Profile,
-    strategy: (env.STRATEGY ?? DEFAULT_PLAN.strategy) as Strategy,
-    durationS: env.DURATION ? parseDuration(env.DURATION) : DEFAULT_PLAN.durationS,
+  return planFromText({
+    rate: env.RATE,
+    ratio: env.RATIO,
+    profile: env.PROFILE,
+    strategy: env.STRATEGY,
+    duration: env.DURATION,
   });
 }
 

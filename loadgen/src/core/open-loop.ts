@@ -27,6 +27,8 @@ export class OpenLoop {
   inFlight = 0;
   private readonly scheduler: Scheduler;
   private readonly picker: RatioPicker<TargetFunction>;
+  /** Each function's share of the rate; changes only with the ratio, not on every tick. */
+  private share: Record<string, number>;
   private readonly seconds: SecondStats[] = [];
   private stopping = false;
 
@@ -36,12 +38,16 @@ export class OpenLoop {
     this.recorder = new Recorder(TARGET_FUNCTIONS, this.startMs);
     this.scheduler = new Scheduler(rateAt(this.plan, 0), this.startMs);
     this.picker = new RatioPicker(this.plan.ratio);
+    this.share = shares(this.plan.ratio);
   }
 
   /** Applies at once (the rate through the scheduler, the ratio through the picker); returns what the tick closed. */
   update(change: Partial<Pick<Plan, 'rate' | 'ratio' | 'strategy'>>): SecondStats[] {
     this.plan = { ...this.plan, ...change, ratio: { ...this.plan.ratio, ...change.ratio } };
-    if (change.ratio) this.picker.setWeights(this.plan.ratio);
+    if (change.ratio) {
+      this.picker.setWeights(this.plan.ratio);
+      this.share = shares(this.plan.ratio);
+    }
     return this.tick();
   }
 
@@ -62,9 +68,8 @@ export class OpenLoop {
     const until = Math.min(now, endMs - 1e-6);
     const rate = this.stopping ? 0 : rateAt(this.plan, (until - this.startMs) / 1000);
     this.scheduler.setRate(rate, Math.min(now, endMs));
-    const share = shares(this.plan.ratio);
     for (const fn of TARGET_FUNCTIONS)
-      this.recorder.dialled(fn, now, now < endMs ? rate * (share[fn] ?? 0) : 0);
+      this.recorder.dialled(fn, now, now < endMs ? rate * (this.share[fn] ?? 0) : 0);
     // Everything intended before the end is sent, even when the tick comes late.
     for (const intended of this.scheduler.due(until)) {
       const fn = this.picker.next();

@@ -168,3 +168,26 @@ export function parseDuration(text: string): number {
   const unit = m[2] ?? 's';
   return unit === 'ms' ? n / 1000 : unit === 'm' ? n * 60 : unit === 'h' ? n * 3600 : n;
 }
+
+/** A plan as text: CLI flags, k6 `-e` variables. Unset parts take the defaults. */
+export interface PlanText {
+  rate?: string | undefined;
+  ratio?: string | undefined;
+  profile?: string | undefined;
+  strategy?: string | undefined;
+  duration?: string | undefined;
+}
+
+/** Parses and checks a plan given as text; the error names the bad part. */
+export function planFromText(t: PlanText): Plan {
+  if (t.rate !== undefined && !Number.isFinite(Number(t.rate))) {
+    throw new Error(`rate must be a number from 0 to 100000 requests/s; got ${JSON.stringify(t.rate)}`);
+  }
+  return validatePlan({
+    rate: t.rate === undefined ? DEFAULT_PLAN.rate : Number(t.rate),
+    ratio: t.ratio ? parseRatio(t.ratio) : DEFAULT_PLAN.ratio,
+    profile: (t.profile ?? DEFAULT_PLAN.profile) as Profile,
+    strategy: (t.strategy ?? DEFAULT_PLAN.strategy) as Strategy,
+    durationS: t.duration ? parseDuration(t.duration) : DEFAULT_PLAN.durationS,
+  });
+}

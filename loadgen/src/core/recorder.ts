@@ -83,6 +83,8 @@ export class Recorder {
   private readonly seconds = new Map<string, Map<number, Bucket>>();
   private readonly totals = new Map<string, Bucket>();
   private emittedUpTo = -1;
+  /** Stands for a second in which a function saw nothing; never recorded into. */
+  private readonly empty = this.bucket();
 
   constructor(
     readonly functions: readonly string[],
@@ -175,7 +177,7 @@ export class Recorder {
       for (const fn of this.functions) {
         const perFn = this.seconds.get(fn) as Map<number, Bucket>;
         const b = perFn.get(t);
-        out.push(this.stats(t, fn, b ?? this.bucket()));
+        out.push(this.stats(t, fn, b ?? this.empty));
         if (b) {
           b.histogram.destroy();
           perFn.delete(t);

@@ -13,10 +13,6 @@ export class Scheduler {
     this.setRate(rate, now);
   }
 
-  get currentRate(): number {
-    return this.rate;
-  }
-
   /** Next intended send time (ms), or Infinity at rate 0. */
   get nextSend(): number {
     return this.rate === 0 ? Number.POSITIVE_INFINITY : this.anchor + (this.k * 1000) / this.rate;

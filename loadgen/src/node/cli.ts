@@ -1,14 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import {
-  type Plan,
-  PROFILES,
-  type Profile,
-  parseDuration,
-  parseRatio,
-  type Strategy,
-  validatePlan,
-} from '../core/plan.ts';
+import { type Plan, PROFILES, planFromText } from '../core/plan.ts';
 import type { SecondStats } from '../core/recorder.ts';
 import { LoadEngine } from './engine.ts';
 
@@ -50,13 +42,7 @@ try {
   if (!URL.canParse(values.target) || !/^https?:$/.test(new URL(values.target).protocol)) {
     throw new Error(`--target must be an http(s) URL; got ${JSON.stringify(values.target)}`);
   }
-  plan = validatePlan({
-    rate: Number(values.rate),
-    ratio: parseRatio(values.ratio),
-    durationS: parseDuration(values.duration),
-    profile: values.profile as Profile,
-    strategy: values.strategy as Strategy,
-  });
+  plan = planFromText(values);
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n\n${usage}\n`);
   process.exit(2);
