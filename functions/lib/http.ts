@@ -8,7 +8,11 @@ export type Handler = (request: Request) => Promise<Response>;
 export interface HandlerContext {
   metrics?: FunctionMetrics;
   log?: Logger;
+  /** Largest request body read (and ignored) where a body means nothing; 64 KiB if unset. */
+  maxBodyBytes?: number;
 }
+
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * Wraps a handler body so that every outcome is a Response: AppErrors become their
@@ -42,6 +46,30 @@ export function allowMethods(request: Request, methods: readonly string[]): void
         headers: { allow: methods.join(', ') },
       },
     );
+  }
+}
+
+/**
+ * Reads and drops a body the function has no use for (`faas-cli invoke` POSTs stdin to
+ * every function), so a chunked body without Content-Length is bounded too: past the limit
+ * the read stops and the caller gets 413.
+ */
+export async function ignoreBody(request: Request, context: HandlerContext): Promise<void> {
+  const limit = context.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!request.body) return;
+  const reader = request.body.getReader();
+  let seen = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    seen += value.byteLength;
+    if (seen > limit) {
+      await reader.cancel();
+      throw new AppError(
+        'BODY_TOO_LARGE',
+        `the request body is over ${limit} bytes; it is ignored here anyway`,
+      );
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type Handler,
   type HandlerContext,
   handle,
+  ignoreBody,
   json,
 } from '../lib/http.ts';
 import { catPage } from './page.ts';
@@ -91,7 +92,9 @@ function idParam(url: URL): number | undefined {
 /** randshow: one random cat of the whole table, served as a page, raw bytes or JSON. */
 export function createRandshow(deps: RandshowDeps): Handler {
   return handle(deps, async (request) => {
-    allowMethods(request, ['GET', 'HEAD']);
+    // POST too: it is what `faas-cli invoke` sends; its body means nothing here.
+    allowMethods(request, ['GET', 'HEAD', 'POST']);
+    await ignoreBody(request, deps);
     const url = new URL(request.url);
     const strategy = choiceParam(url, 'strategy', RANDSHOW_STRATEGIES, deps.defaultStrategy);
     const format = choiceParam(url, 'format', FORMATS, 'html');

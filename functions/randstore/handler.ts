@@ -14,7 +14,10 @@ export interface RandstoreDeps extends HandlerContext {
   limits: ImageLimits;
 }
 
-/** Body of randstore's 201 answer. */
+/**
+ * Body of randstore's answer. The status is 200, not 201: OpenFaaS's stock scaling alert counts
+ * `code="200"` only, and `faas-cli invoke` treats anything but 200/202 as a failure.
+ */
 export interface StoredAnswer {
   id: number;
   bytes: number;
@@ -65,6 +68,6 @@ export function createRandstore(deps: RandstoreDeps): Handler {
       resized: image.resized,
       ms: elapsedMs(start),
     };
-    return json(answer, 201);
+    return json(answer, 200);
   });
 }

@@ -29,7 +29,7 @@ export async function buildFunction(name: FunctionName, config: Config, log: Log
   const { db, stats, close } = openDatabase(config, settings, log, metrics);
   const cats = createCatRepository(db);
   const closers: Array<() => Promise<void>> = [close];
-  const context = { metrics, log };
+  const context = { metrics, log, maxBodyBytes: config.MAX_BODY_BYTES };
 
   let handler: Handler;
   switch (name) {

@@ -33,7 +33,7 @@ describe('function server process', () => {
     const store = await replica('randstore');
     const show = await replica('randshow');
     const stored = await fetch(store.url, { method: 'POST' });
-    expect(stored.status).toBe(201);
+    expect(stored.status).toBe(200);
     const { id } = (await stored.json()) as { id: number };
     const shown = await fetch(`${show.url}/?format=json&strategy=random-id`);
     expect(shown.status).toBe(200);
@@ -51,7 +51,7 @@ describe('function server process', () => {
       .toBe(1);
     const exited = store.stop('SIGTERM');
     const res = await inFlight;
-    expect(res.status).toBe(201);
+    expect(res.status).toBe(200);
     expect(await exited).toBe(0);
     const events = logLines(store.output()).map((l) => l.msg);
     expect(events).toEqual(expect.arrayContaining(['draining', 'stopped']));

@@ -42,7 +42,7 @@ function alive(pid: number): boolean {
 describe('local gateway', () => {
   it('stores and shows cats through /function/randstore and /function/randshow', async () => {
     const stored = await fetch(`${gw}/function/randstore`, { method: 'POST' });
-    expect(stored.status).toBe(201);
+    expect(stored.status).toBe(200);
     const { id } = (await stored.json()) as { id: number };
     const shown = await fetch(`${gw}/function/randshow?format=json&strategy=random-id`);
     expect(shown.status).toBe(200);
@@ -129,7 +129,7 @@ describe('local gateway', () => {
       .poll(() => status('randstore').then((s) => s.availableReplicas), { timeout: 20_000 })
       .toBe(1);
     const res = await fetch(`${gw}/function/randstore`, { method: 'POST' });
-    expect(res.status).toBe(201);
+    expect(res.status).toBe(200);
   });
 
   it('gives in-flight requests of a killed replica a 502 with a code', async () => {

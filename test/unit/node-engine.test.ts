@@ -25,7 +25,7 @@ async function testServer(delay: () => number = () => 0): Promise<TestServer> {
   const server = createServer((req, res) => {
     const fn = /^\/function\/(\w+)/.exec(req.url ?? '')?.[1] ?? 'other';
     hits[fn] = (hits[fn] ?? 0) + 1;
-    const answer = () => res.writeHead(fn === 'randstore' ? 201 : 200).end('{}');
+    const answer = () => res.writeHead(200).end('{}');
     const d = delay();
     if (d > 0) setTimeout(answer, d);
     else answer();
