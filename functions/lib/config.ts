@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import {
   ConfigError,
+  goDuration,
   httpUrl,
   int,
   mysqlUrl,
@@ -252,6 +253,26 @@ export const VARIABLES = {
     default: '15000',
     description: 'On SIGTERM, how long in-flight requests may take before the server closes anyway.',
   },
+  SHUTDOWN_GRACE_MS: {
+    schema: int(0, 600_000).optional(),
+    allowed: 'integer 0–600000',
+    default: undefined,
+    description:
+      'On SIGTERM, keep serving this long before draining. Default: of-watchdog’s `healthcheck_interval` (else its `write_timeout`) plus 1 s when either is set, else 0 — the watchdog keeps accepting for that interval after SIGTERM.',
+  },
+  healthcheck_interval: {
+    schema: goDuration.optional(),
+    allowed: 'a Go duration (5s, 500ms, 1m) or whole seconds',
+    default: undefined,
+    description:
+      'of-watchdog’s own setting, read here too: how long the watchdog keeps accepting requests after SIGTERM.',
+  },
+  write_timeout: {
+    schema: goDuration.optional(),
+    allowed: 'a Go duration (5s, 500ms, 1m) or whole seconds',
+    default: undefined,
+    description: 'of-watchdog’s own setting; it stands in for healthcheck_interval when that is unset.',
+  },
   LOG_LEVEL: {
     schema: oneOf(LOG_LEVELS),
     allowed: LOG_LEVELS.join(' | '),
@@ -268,6 +289,22 @@ export function parseConfig(
   required: ReadonlyArray<keyof typeof VARIABLES> = [],
 ): Config {
   return parseEnv(VARIABLES, env, required);
+}
+
+/** How much longer than the watchdog's grace the server keeps listening, so no request it forwards finds the port closed. */
+export const WATCHDOG_GRACE_MARGIN_MS = 1000;
+
+/**
+ * How long the server keeps serving after SIGTERM before it drains. of-watchdog (http mode)
+ * passes SIGTERM on to the function process at once but keeps accepting requests itself for
+ * healthcheck_interval (falling back to write_timeout); a server that stopped listening then
+ * would turn each of them into a 500. Source: of-watchdog pkg/watchdog.go listenUntilShutdown,
+ * executor/http_runner.go (SIGTERM relayed to the child).
+ */
+export function shutdownGraceMs(config: Config): number {
+  if (config.SHUTDOWN_GRACE_MS !== undefined) return config.SHUTDOWN_GRACE_MS;
+  const watchdogGrace = config.healthcheck_interval ?? config.write_timeout;
+  return watchdogGrace === undefined ? 0 : watchdogGrace + WATCHDOG_GRACE_MARGIN_MS;
 }
 
 export interface MysqlConnectionSettings {

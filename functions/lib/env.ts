@@ -20,6 +20,31 @@ export const mysqlUrl = z
   .string()
   .refine((s) => URL.canParse(s) && ['mysql:', 'mariadb:'].includes(new URL(s).protocol));
 
+const GO_UNITS_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * A duration as of-watchdog reads one, in milliseconds: whole seconds ("5"), or Go's
+ * time.ParseDuration syntax ("5s", "1m30s", "500ms"). Source: of-watchdog config/config.go,
+ * parseIntOrDurationValue (a non-negative integer means seconds, else time.ParseDuration).
+ */
+export const goDuration = z.string().transform((s, ctx) => {
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  const parts = [...s.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== s) {
+    ctx.addIssue({ code: 'custom', message: 'not a duration' });
+    return z.NEVER;
+  }
+  return parts.reduce((ms, p) => ms + Number(p[1]) * (GO_UNITS_MS[p[2] as string] as number), 0);
+});
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly code = 'CONFIG_INVALID';

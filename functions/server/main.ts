@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from '../lib/config.ts';
+import { ConfigError, parseConfig, shutdownGraceMs } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { buildFunction } from './compose.ts';
 import { startFunctionServer } from './server.ts';
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     port: config.http_port,
     maxBodyBytes: config.MAX_BODY_BYTES,
     drainTimeoutMs: config.DRAIN_TIMEOUT_MS,
+    shutdownGraceMs: shutdownGraceMs(config),
     metrics: fn.metrics,
     log,
   });

@@ -12,6 +12,8 @@ export interface FunctionServerOptions {
   port: number;
   maxBodyBytes: number;
   drainTimeoutMs: number;
+  /** After SIGTERM, keep serving this long before draining (of-watchdog's grace window). */
+  shutdownGraceMs?: number;
   metrics?: FunctionMetrics;
   log: Logger;
 }
@@ -22,8 +24,9 @@ export interface FunctionServer {
   /** In-flight requests right now. */
   inFlight(): number;
   /**
-   * Stops accepting connections, lets in-flight requests finish (up to the drain
-   * timeout), then resolves. The caller closes the dependencies afterwards.
+   * Reports itself as going away, keeps serving for the shutdown grace, then stops
+   * accepting connections, lets in-flight requests finish (up to the drain timeout) and
+   * resolves. The caller closes the dependencies afterwards.
    */
   drain(): Promise<{ timedOut: boolean }>;
 }
@@ -65,6 +68,9 @@ export async function startFunctionServer(options: FunctionServerOptions): Promi
     },
   });
   const active = new Set<ServerResponse>();
+  // stopping: SIGTERM seen, health says so, requests are still served (the grace window).
+  // draining: no new connections; in-flight requests finish.
+  let stopping = false;
   let draining = false;
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req: IncomingMessage, res: ServerResponse) => {
@@ -73,8 +79,8 @@ export async function startFunctionServer(options: FunctionServerOptions): Promi
       sendResponse(
         res,
         Response.json(
-          { status: draining ? 'draining' : 'ok', inFlight: active.size },
-          { status: draining ? 503 : 200 },
+          { status: stopping ? 'draining' : 'ok', inFlight: active.size },
+          { status: stopping ? 503 : 200 },
         ),
       );
       return;
@@ -125,7 +131,13 @@ export async function startFunctionServer(options: FunctionServerOptions): Promi
     port,
     url: httpOrigin(options.host, port),
     inFlight: () => active.size,
-    drain() {
+    async drain() {
+      stopping = true;
+      const graceMs = options.shutdownGraceMs ?? 0;
+      if (graceMs > 0) {
+        log.info('serving through the shutdown grace', { graceMs });
+        await new Promise((r) => setTimeout(r, graceMs));
+      }
       draining = true;
       for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
       return new Promise((resolve) => {
