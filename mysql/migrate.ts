@@ -1,10 +1,27 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { withDatabase } from './server.ts';
 
-export const SQL_DIR = fileURLToPath(new URL('../sql/', import.meta.url));
+/**
+ * The sql/ folder beside the nearest package.json above this module: the repository when
+ * run from source (mysql/migrate.ts), the image's WORKDIR when compiled (dist/mysql/migrate.js
+ * in /home/app, where the Dockerfile copies sql/ next to package.json).
+ */
+function findSqlDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir)
+      throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}: cannot find sql/`);
+    dir = parent;
+  }
+  return path.join(dir, 'sql');
+}
+
+export const SQL_DIR = findSqlDir();
 
 /** The functions that get a database user of their own, and the secret holding its password. */
 export const FUNCTION_USERS = ['randstore', 'randshow', 'dbstats'] as const;
