@@ -1,9 +1,9 @@
 import type { Pool } from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
-import { boundStatement, flavourOf } from '../../functions/lib/db/bounded.ts';
-import { budgetPoolSize } from '../../functions/lib/db/budget.ts';
-import { Database } from '../../functions/lib/db/database.ts';
-import { AppError } from '../../functions/lib/errors.ts';
+import { boundStatement, flavourOf } from '../../../functions/lib/db/bounded.ts';
+import { budgetPoolSize } from '../../../functions/lib/db/budget.ts';
+import { Database } from '../../../functions/lib/db/database.ts';
+import { AppError } from '../../../functions/lib/errors.ts';
 
 describe('server-side time limits', () => {
   it('use SET STATEMENT max_statement_time on MariaDB, for any statement', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CatSourceServer, startCatSource } from '../../catsource/server.ts';
-import { AppError } from '../../functions/lib/errors.ts';
-import { type CatSourceOptions, createCatSource } from '../../functions/lib/source.ts';
+import { type CatSourceServer, startCatSource } from '../../../catsource/server.ts';
+import { AppError } from '../../../functions/lib/errors.ts';
+import { type CatSourceOptions, createCatSource } from '../../../functions/lib/source.ts';
 
 let cats: CatSourceServer;
 beforeAll(async () => {

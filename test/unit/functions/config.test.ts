@@ -8,8 +8,10 @@ import {
   parseConfig,
   readSecret,
   resolveMysqlSettings,
+  shutdownGraceMs,
   VARIABLES,
-} from '../../functions/lib/config.ts';
+  WATCHDOG_GRACE_MARGIN_MS,
+} from '../../../functions/lib/config.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -60,11 +62,46 @@ describe('configuration defaults and overrides', () => {
     expect(parseConfig({ DB_POOL_SIZE: '' }).DB_POOL_SIZE).toBe(10);
   });
 
-  it('every variable has a default that parses, except the required FUNCTION and optional MYSQL_URL', () => {
+  it('every variable has a default that parses, except FUNCTION, MYSQL_URL and the shutdown grace’s inputs', () => {
     const without = Object.entries(VARIABLES)
       .filter(([, spec]) => spec.default === undefined)
       .map(([name]) => name);
-    expect(without.sort()).toEqual(['FUNCTION', 'MYSQL_URL']);
+    expect(without.sort()).toEqual([
+      'FUNCTION',
+      'MYSQL_URL',
+      'SHUTDOWN_GRACE_MS',
+      'healthcheck_interval',
+      'write_timeout',
+    ]);
+  });
+});
+
+describe('shutdown grace', () => {
+  it('default: none outside of-watchdog, so the local gateway’s replicas drain at once', () => {
+    expect(shutdownGraceMs(parseConfig({}))).toBe(0);
+  });
+
+  it('default under of-watchdog: its healthcheck_interval plus a margin, else its write_timeout', () => {
+    expect(shutdownGraceMs(parseConfig({ healthcheck_interval: '5s', write_timeout: '65s' }))).toBe(
+      5000 + WATCHDOG_GRACE_MARGIN_MS,
+    );
+    expect(shutdownGraceMs(parseConfig({ write_timeout: '10s' }))).toBe(10_000 + WATCHDOG_GRACE_MARGIN_MS);
+  });
+
+  it('override: SHUTDOWN_GRACE_MS wins, 0 included', () => {
+    expect(shutdownGraceMs(parseConfig({ SHUTDOWN_GRACE_MS: '0', healthcheck_interval: '5s' }))).toBe(0);
+    expect(shutdownGraceMs(parseConfig({ SHUTDOWN_GRACE_MS: '2500' }))).toBe(2500);
+  });
+
+  it('reads durations as of-watchdog does: whole seconds or Go durations', () => {
+    const ms = (v: string) => parseConfig({ healthcheck_interval: v }).healthcheck_interval;
+    expect(ms('5')).toBe(5000);
+    expect(ms('500ms')).toBe(500);
+    expect(ms('1m30s')).toBe(90_000);
+    expect(ms('1.5s')).toBe(1500);
+    expect(problemsOf({ healthcheck_interval: '5 seconds' })).toEqual([
+      'healthcheck_interval must be a Go duration (5s, 500ms, 1m) or whole seconds; got "5 seconds"',
+    ]);
   });
 });
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { drawCat } from '../../catsource/draw.ts';
-import { AppError } from '../../functions/lib/errors.ts';
-import { checkImage, type ImageLimits } from '../../functions/lib/image.ts';
+import { drawCat } from '../../../catsource/draw.ts';
+import { AppError } from '../../../functions/lib/errors.ts';
+import { checkImage, type ImageLimits } from '../../../functions/lib/image.ts';
 
 const roomy: ImageLimits = { maxBytes: 5 * 1024 * 1024, maxDimension: 4096, oversize: 'reject' };
 

@@ -5,7 +5,7 @@ import {
   encodeForStorage,
   escapeBase64,
   unescapeBase64,
-} from '../../functions/lib/codec.ts';
+} from '../../../functions/lib/codec.ts';
 
 const LENGTHS = [...Array.from({ length: 70 }, (_, i) => i), 255, 256, 257, 1000, 4097, 65_535, 1 << 20];
 

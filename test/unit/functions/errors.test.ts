@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyDbError } from '../../functions/lib/db/pool.ts';
-import { AppError, ERROR_STATUS, errorResponse } from '../../functions/lib/errors.ts';
+import { classifyDbError } from '../../../functions/lib/db/pool.ts';
+import { AppError, ERROR_STATUS, errorResponse } from '../../../functions/lib/errors.ts';
 
 const dbError = (fields: Record<string, unknown>) => Object.assign(new Error('mysql said no'), fields);
 

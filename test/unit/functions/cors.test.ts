@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../functions/lib/config.ts';
-import { withCors } from '../../functions/lib/cors.ts';
+import { parseConfig } from '../../../functions/lib/config.ts';
+import { withCors } from '../../../functions/lib/cors.ts';
 
 const handler = withCors(['https://breaker.example'], async () =>
   Response.json({ ok: true }, { headers: { 'x-cat-id': '7' } }),

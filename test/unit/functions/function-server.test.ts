@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../functions/lib/log.ts';
-import { createMetrics } from '../../functions/lib/metrics.ts';
-import { type FunctionServer, startFunctionServer } from '../../functions/server/server.ts';
+import { createLogger } from '../../../functions/lib/log.ts';
+import { createMetrics } from '../../../functions/lib/metrics.ts';
+import { type FunctionServer, startFunctionServer } from '../../../functions/server/server.ts';
 
 const log = createLogger('silent');
 let server: FunctionServer | undefined;
