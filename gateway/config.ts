@@ -25,8 +25,9 @@ export const GATEWAY_VARIABLES = {
   SCALING_POLICY: {
     schema: oneOf(POLICY_NAMES),
     allowed: POLICY_NAMES.join(' | '),
-    default: 'openfaas-ce',
-    description: 'How the local gateway autoscales (see "Scaling policies").',
+    default: 'openfaas-2018',
+    description:
+      'How the local gateway autoscales, and which OpenFaaS it behaves as (see "Scaling policies"). The default is the talk’s.',
   },
   ALERT_THRESHOLD_RPS: {
     schema: z.coerce.number().min(0),
@@ -37,9 +38,8 @@ export const GATEWAY_VARIABLES = {
   ALERT_CODES: {
     schema: oneOf(['200', '2xx'] as const),
     allowed: '200 | 2xx',
-    default: '2xx',
-    description:
-      'Which answers the alert counts. OpenFaaS’s stock rule counts `code="200"` only, so randstore (201) never scales there; `2xx` lets it.',
+    default: '200',
+    description: 'Which answers the alert counts: `code="200"` only, as OpenFaaS’s stock rule, or any 2xx.',
   },
   ALERT_WINDOW_S: {
     schema: int(1, 600),

@@ -6,6 +6,7 @@ import { httpOrigin } from '../functions/lib/http.ts';
 import type { Logger } from '../functions/lib/log.ts';
 import type { PolicyName, PolicySettings } from './autoscale/policies.ts';
 import { Autoscaler } from './autoscale/scaler.ts';
+import { EDITIONS, POLICY_EDITION } from './editions.ts';
 import { GatewayError, readJson } from './errors.ts';
 import { LiveLoad } from './live-load.ts';
 import { createGatewayMetrics, mergeReplicaMetrics } from './metrics.ts';
@@ -203,8 +204,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         `serviceName ${JSON.stringify(body.serviceName)} does not match ${name}`,
       );
     }
-    log.info('scaling by hand', { function: name, from: set.desired, to: replicas });
-    set.scaleTo(replicas);
+    // As the edition would: CE's gateway makes 0 one replica and caps at 5, still with a 202.
+    const applied = EDITIONS[POLICY_EDITION[options.policy]].manualScale(replicas);
+    log.info('scaling by hand', { function: name, from: set.desired, to: applied, asked: replicas });
+    set.scaleTo(applied);
     res.writeHead(202).end();
   }
 

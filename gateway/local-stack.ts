@@ -8,8 +8,9 @@ import { FUNCTION_USERS, type FunctionUser, migrate, passwordSecretName } from '
 import { provisionMysql } from '../mysql/provision.ts';
 import type { MysqlServer } from '../mysql/server.ts';
 import type { GatewayConfig } from './config.ts';
+import { EDITIONS, POLICY_EDITION, stackRefusals } from './editions.ts';
 import { type Gateway, startGateway } from './gateway.ts';
-import { loadStack } from './stack.ts';
+import { type FunctionSpec, loadStack } from './stack.ts';
 
 export const DATABASE = 'systembreaker';
 
@@ -59,6 +60,30 @@ async function functionSecrets(dir: string): Promise<Record<FunctionUser, string
 }
 
 /**
+ * The functions of the stack file as the edition behind the scaling policy sees them: its
+ * default MAX_REPLICAS (20 for the talk's gateway and Pro, 5 for CE) unless the environment
+ * sets one, its defaults for absent labels, and refused with its own words where it would
+ * refuse the deploy.
+ */
+export async function stackFor(config: GatewayConfig, env: NodeJS.ProcessEnv): Promise<FunctionSpec[]> {
+  const edition = EDITIONS[POLICY_EDITION[config.SCALING_POLICY]];
+  const functions = await loadStack(
+    config.STACK_FILE,
+    { MAX_REPLICAS: String(edition.defaults.max), ...env },
+    edition.defaults,
+  );
+  const refused = stackRefusals(edition, functions);
+  if (refused.length > 0) {
+    throw new Error(
+      `${edition.title} (SCALING_POLICY=${config.SCALING_POLICY}) would refuse ${config.STACK_FILE}:\n` +
+        refused.map((r) => `  - ${r}`).join('\n') +
+        '\nChange those labels, or pick the policy of another edition.',
+    );
+  }
+  return functions;
+}
+
+/**
  * The whole demo on one machine: MySQL from the provisioning chain, the schema and
  * least-privilege users, the local cat source, and the gateway with its replicas.
  * Each replica connects as its own function user with the password in a secret file,
@@ -92,7 +117,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const catSource = await startCatSource({ ...options.catSource, port: config.CAT_SOURCE_PORT });
     cleanups.push(() => catSource.close());
 
-    const functions = await loadStack(config.STACK_FILE, options.env);
+    const functions = await stackFor(config, options.env);
     const gateway = await startGateway({
       functions,
       replicaEnv: (spec) => ({

@@ -16,6 +16,7 @@ export interface ReplicaSetOptions {
  */
 export class ReplicaSet {
   readonly name: string;
+  readonly spec: FunctionSpec;
   desired: number;
   invocationCount = 0;
   private replicas: Replica[] = [];
@@ -26,6 +27,7 @@ export class ReplicaSet {
 
   constructor(private readonly options: ReplicaSetOptions) {
     this.name = options.spec.name;
+    this.spec = options.spec;
     this.desired = 0;
   }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import type { ScaleLabels } from './autoscale/policies.ts';
+import { EDITIONS } from './editions.ts';
 
 /** What the gateway needs of one function in stack.yml. */
 export interface FunctionSpec {
@@ -33,11 +34,15 @@ const stackSchema = z.object({
   ),
 });
 
-/** OpenFaaS's defaults when a label is absent. */
-export const DEFAULT_SCALE: ScaleLabels = { min: 1, max: 20, factor: 20, target: 50, targetProportion: 0.9 };
-
-/** Reads the com.openfaas.scale.* labels, with OpenFaaS's defaults; a bad value is an error naming the label. */
-export function scaleLabels(fn: string, labels: Record<string, string>): ScaleLabels {
+/**
+ * Reads the com.openfaas.scale.* labels, with the edition's defaults for absent ones; a bad
+ * value is an error naming the label.
+ */
+export function scaleLabels(
+  fn: string,
+  labels: Record<string, string>,
+  defaults: ScaleLabels = EDITIONS.ce.defaults,
+): ScaleLabels {
   const read = (key: string, fallback: number, min: number, max: number) => {
     const raw = labels[`com.openfaas.scale.${key}`];
     if (raw === undefined) return fallback;
@@ -50,11 +55,11 @@ export function scaleLabels(fn: string, labels: Record<string, string>): ScaleLa
     return n;
   };
   const scale = {
-    min: read('min', DEFAULT_SCALE.min, 0, 1000),
-    max: read('max', DEFAULT_SCALE.max, 1, 1000),
-    factor: read('factor', DEFAULT_SCALE.factor, 0, 100),
-    target: read('target', DEFAULT_SCALE.target, 0.001, 1e9),
-    targetProportion: read('target-proportion', DEFAULT_SCALE.targetProportion, 0.01, 1),
+    min: read('min', defaults.min, 0, 1000),
+    max: read('max', defaults.max, 1, 1000),
+    factor: read('factor', defaults.factor, 0, 100),
+    target: read('target', defaults.target, 0.001, 1e9),
+    targetProportion: read('target-proportion', defaults.targetProportion, 0.01, 1),
   };
   if (scale.min > scale.max)
     throw new Error(`${fn}: com.openfaas.scale.min (${scale.min}) is above max (${scale.max})`);
@@ -73,6 +78,7 @@ export function substituteEnv(text: string, env: Readonly<Record<string, string 
 export function parseStack(
   text: string,
   env: Readonly<Record<string, string | undefined>> = {},
+  defaults?: ScaleLabels,
 ): FunctionSpec[] {
   const stack = stackSchema.parse(parse(substituteEnv(text, env)));
   return Object.entries(stack.functions).map(([name, fn]) => ({
@@ -82,13 +88,14 @@ export function parseStack(
     labels: fn.labels,
     annotations: fn.annotations,
     secrets: fn.secrets,
-    scale: scaleLabels(name, fn.labels),
+    scale: scaleLabels(name, fn.labels, defaults),
   }));
 }
 
 export async function loadStack(
   file: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  defaults?: ScaleLabels,
 ): Promise<FunctionSpec[]> {
-  return parseStack(await readFile(file, 'utf8'), env);
+  return parseStack(await readFile(file, 'utf8'), env, defaults);
 }

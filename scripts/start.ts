@@ -4,10 +4,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../functions/lib/env.ts';
 import { createLogger } from '../functions/lib/log.ts';
+import type { PolicyName } from '../gateway/autoscale/policies.ts';
 import { parseGatewayConfig } from '../gateway/config.ts';
+import { EDITIONS, POLICY_EDITION } from '../gateway/editions.ts';
+import type { Gateway } from '../gateway/gateway.ts';
 import { startLocalStack } from '../gateway/local-stack.ts';
 
 const APP_DIR = fileURLToPath(new URL('../loadgen/dist/', import.meta.url));
+
+/** "openfaas-2018 (OpenFaaS gateway of 2018 (the talk)): randstore up to 20, …". */
+function scalingLine(policy: PolicyName, gateway: Gateway): string {
+  const maxima = [...gateway.sets.values()].map((s) => `${s.name} ≤ ${s.spec.scale.max}`).join(', ');
+  return `${policy}, as ${EDITIONS[POLICY_EDITION[policy]].title}: ${maxima} replicas (MAX_REPLICAS)`;
+}
 
 /** `npm start`: the whole demo on this machine, stopped by Ctrl-C. */
 async function main(): Promise<void> {
@@ -48,7 +57,7 @@ async function main(): Promise<void> {
       `  metrics        ${g}/metrics`,
       `  cat source     ${stack.catSource.url}/cat`,
       `  MySQL          ${stack.mysql.description}`,
-      `  scaling        ${config.SCALING_POLICY}`,
+      `  scaling        ${scalingLine(config.SCALING_POLICY, stack.gateway)}`,
       `  replica logs   ${path.join(logDir, 'replicas.log')}`,
       'Ctrl-C stops everything.',
       '',

@@ -1,3 +1,5 @@
+import { CE_MAX_REPLICAS } from '../editions.ts';
+
 /** The scale labels OpenFaaS reads from a function (`com.openfaas.scale.*`). */
 export interface ScaleLabels {
   min: number;
@@ -95,7 +97,7 @@ export const openfaas2018: Policy = (obs, labels, state, settings) => {
     return {
       replicas,
       state: next,
-      reason: `APIHighInvocationRate ${event === 'fire' ? 'fired' : 'still firing'}: +${step}`,
+      reason: `APIHighInvocationRate ${event === 'fire' ? 'fired' : 'still firing'}: +${replicas - obs.replicas}`,
     };
   }
   if (event === 'resolve')
@@ -104,20 +106,25 @@ export const openfaas2018: Policy = (obs, labels, state, settings) => {
 };
 
 /**
- * OpenFaaS Community Edition today: each firing of the alert adds ceil(max × factor / 100)
- * replicas up to max; resolved → min at once. factor 0 turns scaling off.
+ * OpenFaaS Community Edition today (openfaas/faas gateway/handlers/alerthandler.go,
+ * CalculateReplicas): max is capped at 5 whatever the label says; each firing of the alert
+ * adds ceil(max × factor / 100) replicas, up to max; resolved → min at once. A factor
+ * outside 1–100 is an error there (plugin/external.go GetReplicas: "bad scaling factor"),
+ * and the alert then changes nothing, not even on resolve.
  */
 export const openfaasCe: Policy = (obs, labels, state, settings) => {
   const { state: next, event } = alert(obs, state, settings);
-  const step = Math.ceil((labels.max * labels.factor) / 100);
-  if ((event === 'fire' || event === 'repeat') && step > 0) {
+  if (labels.factor <= 0 || labels.factor > 100) return { replicas: obs.replicas, state: next };
+  const max = Math.min(labels.max, CE_MAX_REPLICAS);
+  const step = Math.ceil((max * labels.factor) / 100);
+  if (event === 'fire' || event === 'repeat') {
     return {
-      replicas: clamp(obs.replicas + step, labels),
+      replicas: Math.min(max, obs.replicas + step),
       state: next,
       reason: `APIHighInvocationRate ${event === 'fire' ? 'fired' : 'still firing'}: +${step}`,
     };
   }
-  if (event === 'resolve' && step > 0)
+  if (event === 'resolve')
     return { replicas: labels.min, state: next, reason: 'alert resolved: back to min' };
   return { replicas: obs.replicas, state: next };
 };

@@ -12,6 +12,7 @@ import {
   type ScaleLabels,
 } from '../../gateway/autoscale/policies.ts';
 import { RateWindow } from '../../gateway/autoscale/rate.ts';
+import { EDITIONS } from '../../gateway/editions.ts';
 
 const LABELS: ScaleLabels = { min: 1, max: 20, factor: 20, target: 50, targetProportion: 0.9 };
 const SETTINGS: PolicySettings = {
@@ -72,6 +73,17 @@ describe('openfaas-2018 policy', () => {
     expect(new Set(simulate(openfaas2018, (s) => (s < 4 ? 50 : 0), 30))).toEqual(new Set([1]));
   });
 
+  it('says how many replicas each firing added', () => {
+    const settings = { ...SETTINGS, forMs: 0 };
+    const fired = openfaas2018(
+      { now: 0, replicas: 1, rate200: 10, rate: 10 },
+      LABELS,
+      INITIAL_STATE,
+      settings,
+    );
+    expect(fired).toMatchObject({ replicas: 5, reason: 'APIHighInvocationRate fired: +4' });
+  });
+
   it('stops at the max label', () => {
     const trace = simulate(openfaas2018, () => 100, 300, { ...LABELS, max: 12 });
     expect(Math.max(...trace)).toBe(12);
@@ -79,22 +91,50 @@ describe('openfaas-2018 policy', () => {
 });
 
 describe('openfaas-ce policy', () => {
+  const CE_SETTINGS = { ...SETTINGS, repeatMs: 30_000 };
+
   it('adds ceil(max × factor / 100) per firing up to max, then returns to min when resolved', () => {
-    const settings = { ...SETTINGS, repeatMs: 30_000 };
-    const trace = simulate(openfaasCe, (s) => (s < 200 ? 20 : 0), 210, LABELS, settings);
+    const labels = { ...LABELS, max: 5, factor: 50 };
+    const trace = simulate(openfaasCe, (s) => (s < 200 ? 20 : 0), 210, labels, CE_SETTINGS);
     expect(steps(trace)).toEqual([
       [0, 1],
-      [5, 5],
-      [35, 9],
-      [65, 13],
-      [95, 17],
-      [125, 20],
+      [5, 4],
+      [35, 5],
       [200, 1],
     ]);
   });
 
-  it('scales to max in one step with factor 100, and never with factor 0', () => {
-    expect(simulate(openfaasCe, () => 20, 10, { ...LABELS, factor: 100 }).at(-1)).toBe(20);
+  it('never runs more than 5 replicas, whatever the max label says, and steps from the capped max', () => {
+    // max 20 × factor 20 % would be +4; CE caps max at 5 first, so each firing adds 1.
+    const trace = simulate(openfaasCe, (s) => (s < 200 ? 20 : 0), 210, LABELS, CE_SETTINGS);
+    expect(steps(trace)).toEqual([
+      [0, 1],
+      [5, 2],
+      [35, 3],
+      [65, 4],
+      [95, 5],
+      [200, 1],
+    ]);
+  });
+
+  it('with CE’s defaults (max 5, factor 10) adds one replica per firing', () => {
+    const trace = simulate(openfaasCe, () => 20, 40, EDITIONS.ce.defaults, CE_SETTINGS);
+    expect(steps(trace)).toEqual([
+      [0, 1],
+      [5, 2],
+      [35, 3],
+    ]);
+  });
+
+  it('scales to the cap in one step with factor 100; with factor 0 the alert changes nothing, not even on resolve', () => {
+    expect(simulate(openfaasCe, () => 20, 10, { ...LABELS, factor: 100 }).at(-1)).toBe(5);
+    const d = openfaasCe(
+      { now: 0, replicas: 3, rate200: 0, rate: 0 },
+      { ...LABELS, factor: 0 },
+      { firing: true, pendingSince: 0, lastScaleAt: 0 },
+      SETTINGS,
+    );
+    expect(d.replicas).toBe(3);
     expect(new Set(simulate(openfaasCe, () => 20, 100, { ...LABELS, factor: 0 }))).toEqual(new Set([1]));
   });
 

@@ -1,16 +1,27 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
-import { parseConfig, VARIABLES } from '../../functions/lib/config.ts';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import {
+  parseConfig,
+  shutdownGraceMs,
+  VARIABLES,
+  WATCHDOG_GRACE_MARGIN_MS,
+} from '../../functions/lib/config.ts';
 import { registerServerMetrics } from '../../functions/lib/db/server-metrics.ts';
 import { createMetrics } from '../../functions/lib/metrics.ts';
+import { EDITIONS, stackRefusals } from '../../gateway/editions.ts';
 import { createGatewayMetrics } from '../../gateway/metrics.ts';
-import { scaleLabels } from '../../gateway/stack.ts';
+import { parseStack, scaleLabels, substituteEnv } from '../../gateway/stack.ts';
 import { DEFAULT_MYSQL_IMAGE } from '../../mysql/container.ts';
 import { FUNCTION_USERS, passwordSecretName } from '../../mysql/migrate.ts';
+import { DOCKERFILE, functionImage } from '../support/dockerfile.ts';
+import { kubernetesSdProblems, type PrometheusConfig, withPodsAsFiles } from '../support/prometheus.ts';
+import { findTool } from '../support/tools.ts';
 
 const run = promisify(execFile);
 
@@ -28,18 +39,21 @@ interface StackFunction {
   readonly_root_filesystem?: boolean;
 }
 
-const stack = parse(await readFile('stack.yml', 'utf8')) as {
+interface Stack {
   version: string | number;
   provider: { name: string; gateway: string };
+  configuration?: { copy?: string[] };
   functions: Record<string, StackFunction>;
-};
-const dockerfile = await readFile('Dockerfile', 'utf8');
-const dockerEnv = Object.fromEntries(
-  [...dockerfile.matchAll(/^\s*(?:ENV\s+)?([A-Za-z_]+)=("[^"]*"|\S+)\s*\\?$/gm)].map((m) => [
-    m[1],
-    (m[2] as string).replace(/^"|"$/g, ''),
-  ]),
-);
+}
+
+const stackText = await readFile('stack.yml', 'utf8');
+/** stack.yml as faas-cli reads it (envsubst first), with the environment given. */
+const stackWith = (env: Record<string, string>) => parse(substituteEnv(stackText, env)) as Stack;
+const stack = stackWith({});
+const names = Object.keys(stack.functions);
+const image = await functionImage();
+const dockerfile = await readFile(DOCKERFILE, 'utf8');
+const dockerEnv = image.env;
 const k8s = (
   await Promise.all(
     ['namespace', 'mysql-config', 'mysql', 'migrate-job'].map(async (f) =>
@@ -57,56 +71,87 @@ const byKind = (kind: string, name: string) => k8s.find((d) => d.kind === kind &
 
 describe('stack.yml', () => {
   it('is a faas-cli 1.0 stack for the openfaas provider with an overridable gateway', () => {
-    expect(readFileSync('stack.yml', 'utf8')).toMatch(/^version: 1\.0$/m);
-    expect(stack.provider).toEqual({ name: 'openfaas', gateway: '${OPENFAAS_URL:-http://127.0.0.1:8080}' });
+    expect(stackText).toMatch(/^version: 1\.0$/m);
+    expect(stack.provider).toEqual({ name: 'openfaas', gateway: 'http://127.0.0.1:8080' });
+    expect(stackWith({ OPENFAAS_URL: 'http://gw:8080' }).provider.gateway).toBe('http://gw:8080');
   });
 
-  it.each(Object.keys(stack.functions))(
-    '%s: builds from this repository with its Dockerfile and names its image from REGISTRY and TAG',
-    (name) => {
+  it.each(names)(
+    '%s: builds from the function-image folder, which holds only the Dockerfile faas-cli will copy',
+    async (name) => {
       const fn = stack.functions[name] as StackFunction;
       expect(fn.lang).toBe('dockerfile');
-      expect(existsSync(`${fn.handler}/Dockerfile`)).toBe(true);
-      expect(existsSync(`${fn.handler}/package-lock.json`)).toBe(true);
+      expect(path.normalize(fn.handler)).toBe(path.dirname(DOCKERFILE));
+      expect(await readdir(fn.handler)).toEqual(['Dockerfile']);
       expect(fn.build_args?.FUNCTION).toBe(name);
-      expect(fn.image).toMatch(/^\$\{REGISTRY:-[^}]+\}\/[a-z]+:\$\{TAG:-[^}]+\}$/);
-      expect(fn.image).toContain(`/${name}:`);
+      expect(fn.image).toBe(`ttl.sh/systembreaker/${name}:0.1.0`);
+      expect(stackWith({ REGISTRY: 'registry.example.com/you', TAG: '2' }).functions[name]?.image).toBe(
+        `registry.example.com/you/${name}:2`,
+      );
     },
   );
 
-  it.each(Object.keys(stack.functions))(
-    '%s: environment the config schema accepts, the secret it reads declared',
-    (name) => {
-      const fn = stack.functions[name] as StackFunction;
-      for (const key of Object.keys(fn.environment)) expect(Object.keys(VARIABLES)).toContain(key);
-      const config = parseConfig(fn.environment, ['FUNCTION']);
-      expect(config.FUNCTION).toBe(name);
-      expect(fn.secrets).toContain(config.MYSQL_PASSWORD_SECRET);
-      expect(config.MYSQL_PASSWORD_SECRET).toBe(passwordSecretName(name as (typeof FUNCTION_USERS)[number]));
-      expect(config.MYSQL_USER).toBe(name);
-      // Secrets are files, never environment.
-      expect(Object.keys(fn.environment).some((k) => /PASSWORD$|SECRET_VALUE|MYSQL_URL/.test(k))).toBe(false);
-    },
-  );
+  it('copies into every build context paths of this project, the lockfile and the functions’ tests among them', () => {
+    const copy = stack.configuration?.copy ?? [];
+    for (const p of copy) {
+      expect(existsSync(p), p).toBe(true);
+      expect(path.relative('.', path.resolve(p)).startsWith('..')).toBe(false);
+    }
+    expect(copy).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'sql', 'functions']));
+    // The Dockerfile's build stage runs npm run test:functions on these.
+    expect(copy).toContain(/test:functions": "[^"]* (\S+)"/.exec(readFileSync('package.json', 'utf8'))?.[1]);
+  });
 
-  it.each(Object.keys(stack.functions))(
-    '%s: valid scale labels, limits, a read-only root and scrape annotations',
-    (name) => {
-      const fn = stack.functions[name] as StackFunction;
+  it.each(names)('%s: environment the config schema accepts, the secret it reads declared', (name) => {
+    const fn = stack.functions[name] as StackFunction;
+    for (const key of Object.keys(fn.environment)) expect(Object.keys(VARIABLES)).toContain(key);
+    const config = parseConfig(fn.environment, ['FUNCTION']);
+    expect(config.FUNCTION).toBe(name);
+    expect(fn.secrets).toContain(config.MYSQL_PASSWORD_SECRET);
+    expect(config.MYSQL_PASSWORD_SECRET).toBe(passwordSecretName(name as (typeof FUNCTION_USERS)[number]));
+    expect(config.MYSQL_USER).toBe(name);
+    // Secrets are files, never environment.
+    expect(Object.keys(fn.environment).some((k) => /PASSWORD$|SECRET_VALUE|MYSQL_URL/.test(k))).toBe(false);
+  });
+
+  it.each([
+    ['as it stands', {}],
+    ['with MAX_REPLICAS=20', { MAX_REPLICAS: '20' }],
+  ])('%s: valid scale labels, limits, a read-only root and scrape annotations', (_, env) => {
+    for (const [name, fn] of Object.entries(stackWith(env).functions)) {
       expect(() => scaleLabels(name, fn.labels)).not.toThrow();
-      for (const [k, v] of Object.entries(fn.labels))
-        if (k !== 'com.openfaas.scale.type') expect(Number(v)).not.toBeNaN();
       expect(fn.readonly_root_filesystem).toBe(true);
       expect(fn.limits?.memory).toMatch(/^\d+Mi$/);
       expect(fn.requests?.cpu).toMatch(/^\d+m$/);
       expect(fn.annotations).toMatchObject({
         'prometheus.io.scrape': 'true',
+        'prometheus.io.port': '8080',
         'prometheus.io.path': '/_/metrics',
       });
       // budget mode sizes pools for the function's real maximum scale.
       expect(fn.environment.DB_BUDGET_MAX_REPLICAS).toBe(fn.labels['com.openfaas.scale.max']);
-    },
-  );
+    }
+  });
+
+  it('deploys on OpenFaaS Community Edition as it stands: nothing faas-netes refuses, 5 replicas at most', () => {
+    const functions = parseStack(stackText, {});
+    expect(stackRefusals(EDITIONS.ce, functions)).toEqual([]);
+    expect(functions.map((f) => f.scale.max)).toEqual([5, 5, 1]);
+  });
+
+  it('is OpenFaaS Pro’s (rps, target 50) and the talk’s 20 replicas with MAX_REPLICAS=20, which CE refuses', () => {
+    const functions = parseStack(stackText, { MAX_REPLICAS: '20' }, EDITIONS.pro.defaults);
+    expect(stackRefusals(EDITIONS.pro, functions)).toEqual([]);
+    expect(functions.map((f) => [f.scale.max, f.scale.target])).toEqual([
+      [20, 50],
+      [20, 50],
+      [1, 50],
+    ]);
+    expect(stackRefusals(EDITIONS.ce, functions)).toEqual([
+      'randstore: com.openfaas.scale.max is set too high for Community Edition',
+      'randshow: com.openfaas.scale.max is set too high for Community Edition',
+    ]);
+  });
 
   it('shares the connection budget among the functions without over-committing it', () => {
     const shares = Object.values(stack.functions).map((f) => Number(f.environment.DB_BUDGET_SHARE));
@@ -128,7 +173,18 @@ describe('function image', () => {
     expect(new URL(dockerEnv.upstream_url as string).port).toBe(dockerEnv.http_port);
     expect(dockerfile).toMatch(/^USER 10001:10001$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
-    expect(dockerfile).toMatch(/npm run test:unit/);
+    expect(dockerfile).toMatch(/npm run test:functions/);
+  });
+
+  it('uses nothing that only Alpine (busybox) or only Debian has', () => {
+    const run = image.stages
+      .flatMap((s) => s.instructions)
+      .filter((i) => ['RUN', 'HEALTHCHECK'].includes(i.cmd));
+    for (const i of run)
+      expect(i.args).not.toMatch(/\b(adduser|addgroup|useradd|groupadd|apk|apt-get|wget|curl)\b/);
+    expect(image.final.instructions.find((i) => i.cmd === 'HEALTHCHECK')?.args).toContain(
+      '"fwatchdog", "-run-healthcheck"',
+    );
   });
 
   it('gives the watchdog more time than the cat source and the database may take', () => {
@@ -140,6 +196,13 @@ describe('function image', () => {
     expect(seconds(dockerEnv.write_timeout as string)).toBeGreaterThan(
       seconds(dockerEnv.exec_timeout as string),
     );
+  });
+
+  it('serves through the watchdog’s grace after SIGTERM and still drains within Kubernetes’ 30 s', () => {
+    // faas-netes sets no terminationGracePeriodSeconds on function pods: Kubernetes' default, 30 s.
+    const config = parseConfig(dockerEnv);
+    expect(shutdownGraceMs(config)).toBe(5000 + WATCHDOG_GRACE_MARGIN_MS);
+    expect(shutdownGraceMs(config) + config.DRAIN_TIMEOUT_MS).toBeLessThan(30_000);
   });
 });
 
@@ -180,17 +243,51 @@ describe('Kubernetes manifests', () => {
   });
 });
 
-const promtool = await run('promtool', ['--version']).then(
-  () => true,
-  () => false,
-);
-if (process.env.REQUIRE_PROMTOOL && !promtool)
-  throw new Error('REQUIRE_PROMTOOL is set but promtool is not on PATH');
+const promtool = findTool('PROMTOOL_BIN', ['promtool'], 'REQUIRE_PROMTOOL');
+const prometheusConfig = parse(
+  await readFile('deploy/prometheus/prometheus.yml', 'utf8'),
+) as PrometheusConfig;
 
 describe('monitoring', () => {
-  it.skipIf(!promtool)('promtool accepts the alert rules', async () => {
-    const { stdout } = await run('promtool', ['check', 'rules', 'deploy/prometheus/alert.rules.yml']);
+  it.skipIf(promtool.skip)('promtool accepts the alert rules', async () => {
+    const { stdout } = await run(promtool.path as string, [
+      'check',
+      'rules',
+      'deploy/prometheus/alert.rules.yml',
+    ]);
     expect(stdout).toContain('SUCCESS: 3 rules found');
+  });
+
+  it.skipIf(promtool.skip)('promtool accepts the Prometheus configuration, with its rules', async () => {
+    // Debian's promtool has no Kubernetes discovery: it checks the file with the pod discovery
+    // swapped for files; the discovery blocks are checked against Prometheus's own fields below.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-promtool-'));
+    try {
+      const config = await withPodsAsFiles(prometheusConfig, [], dir);
+      await writeFile(path.join(dir, 'prometheus.yml'), stringify(config));
+      await copyFile('deploy/prometheus/alert.rules.yml', path.join(dir, 'alert.rules.yml'));
+      const { stdout } = await run(promtool.path as string, [
+        'check',
+        'config',
+        path.join(dir, 'prometheus.yml'),
+      ]);
+      expect(stdout).toContain('SUCCESS: 3 rules found');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the jobs of the Prometheus OpenFaaS installs, and scrapes the function namespace by annotation', () => {
+    expect(kubernetesSdProblems(prometheusConfig)).toEqual([]);
+    const jobs = Object.fromEntries(prometheusConfig.scrape_configs.map((j) => [j.job_name, j]));
+    expect(Object.keys(jobs)).toEqual(['prometheus', 'openfaas-pods', 'openfaas-fn-pods']);
+    expect(jobs['openfaas-pods']?.kubernetes_sd_configs).toEqual([
+      { role: 'pod', namespaces: { names: ['openfaas'] } },
+    ]);
+    expect(jobs['openfaas-fn-pods']?.kubernetes_sd_configs).toEqual([
+      { role: 'pod', namespaces: { names: ['openfaas-fn'] } },
+    ]);
+    expect(prometheusConfig.rule_files).toEqual(['alert.rules.yml']);
   });
 
   it('keeps OpenFaaS CE’s APIHighInvocationRate rule as OpenFaaS has it', async () => {
