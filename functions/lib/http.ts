@@ -50,9 +50,18 @@ export function allowMethods(request: Request, methods: readonly string[]): void
 }
 
 /**
+ * How much of a refused body is still read (and dropped) so that the caller, or the gateway
+ * in front, reads the 413 on a connection that stays usable; past it the connection is cut.
+ */
+export function refusedBodyCap(limit: number): number {
+  return Math.max(limit * 16, 8 * 1024 * 1024);
+}
+
+/**
  * Reads and drops a body the function has no use for (`faas-cli invoke` POSTs stdin to
- * every function), so a chunked body without Content-Length is bounded too: past the limit
- * the read stops and the caller gets 413.
+ * every function). A chunked body without Content-Length is bounded too: over the limit the
+ * caller gets 413, once the body has been read up to refusedBodyCap (past that, the read is
+ * cancelled, which cuts the connection).
  */
 export async function ignoreBody(request: Request, context: HandlerContext): Promise<void> {
   const limit = context.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -61,16 +70,14 @@ export async function ignoreBody(request: Request, context: HandlerContext): Pro
   let seen = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return;
+    if (done) break;
     seen += value.byteLength;
-    if (seen > limit) {
+    if (seen > refusedBodyCap(limit)) {
       await reader.cancel();
-      throw new AppError(
-        'BODY_TOO_LARGE',
-        `the request body is over ${limit} bytes; it is ignored here anyway`,
-      );
+      break;
     }
   }
+  if (seen > limit) throw new AppError('BODY_TOO_LARGE', `the request body is over ${limit} bytes`);
 }
 
 /** Reads an optional query parameter that must be one of a fixed set of values. */

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { AppError, errorResponse } from '../lib/errors.ts';
-import { type Handler, httpOrigin } from '../lib/http.ts';
+import { type Handler, httpOrigin, refusedBodyCap } from '../lib/http.ts';
 import type { Logger } from '../lib/log.ts';
 import type { FunctionMetrics } from '../lib/metrics.ts';
 
@@ -36,7 +36,7 @@ export interface FunctionServer {
  * of a reset connection; past a cap the connection is cut instead.
  */
 function discardBody(req: IncomingMessage, limit: number): void {
-  const cap = Math.max(limit * 16, 8 * 1024 * 1024);
+  const cap = refusedBodyCap(limit);
   let seen = 0;
   req.on('data', (chunk: Buffer) => {
     seen += chunk.byteLength;

@@ -98,10 +98,27 @@ describe('randshow with a stored cat', () => {
     expect(body.error.message).toMatch(message);
   });
 
-  it('refuses POST with 405', async () => {
-    const res = await fns.randshow(post());
+  it('answers POST as GET, as faas-cli invoke sends it, and ignores the body', async () => {
+    const res = await fns.randshow(
+      new Request('http://function/?format=json&strategy=random-id', { method: 'POST', body: 'hello' }),
+    );
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as ShownCat).id).toBe(stored.id);
+  });
+
+  it('refuses a POST body over the limit with 413, even without Content-Length', async () => {
+    const body = new Blob([new Uint8Array(128 * 1024)]).stream();
+    const res = await fns.randshow(
+      new Request('http://function/?format=json', { method: 'POST', body, duplex: 'half' } as RequestInit),
+    );
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
+  });
+
+  it('refuses PUT with 405, naming the methods it takes', async () => {
+    const res = await fns.randshow(new Request('http://function/', { method: 'PUT' }));
     expect(res.status).toBe(405);
-    expect(res.headers.get('allow')).toBe('GET, HEAD');
+    expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
   });
 
   it('refuses to serve a row whose image no longer matches its sha256', async () => {
