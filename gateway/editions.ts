@@ -103,7 +103,7 @@ const pro: Edition = {
  * no edition checks at deploy time.
  */
 const talk2018: Edition = {
-  title: 'OpenFaaS gateway of 2018 (the talk)',
+  title: 'the talk’s OpenFaaS gateway (2018)',
   defaults: { min: 1, max: 20, factor: 20, target: 50, targetProportion: 0.9 },
   replicaCap: 20,
   manualScale: (replicas) => replicas,

@@ -12,10 +12,10 @@ import { startLocalStack } from '../gateway/local-stack.ts';
 
 const APP_DIR = fileURLToPath(new URL('../loadgen/dist/', import.meta.url));
 
-/** "openfaas-2018 (OpenFaaS gateway of 2018 (the talk)): randstore up to 20, …". */
+/** "openfaas-2018 — the talk's OpenFaaS gateway (2018); replicas at most: randstore 20, …". */
 function scalingLine(policy: PolicyName, gateway: Gateway): string {
-  const maxima = [...gateway.sets.values()].map((s) => `${s.name} ≤ ${s.spec.scale.max}`).join(', ');
-  return `${policy}, as ${EDITIONS[POLICY_EDITION[policy]].title}: ${maxima} replicas (MAX_REPLICAS)`;
+  const maxima = [...gateway.sets.values()].map((s) => `${s.name} ${s.spec.scale.max}`).join(', ');
+  return `${policy} — ${EDITIONS[POLICY_EDITION[policy]].title}; replicas at most: ${maxima} (MAX_REPLICAS)`;
 }
 
 /** `npm start`: the whole demo on this machine, stopped by Ctrl-C. */
