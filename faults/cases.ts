@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { drawCat } from '../catsource/draw.ts';
 import type { Fault } from '../catsource/server.ts';
+import { errorCodeOf } from '../contract/errors.ts';
+import { FUNCTION_NAMES } from '../contract/functions.ts';
+import { parsePlan } from '../contract/plan.ts';
 import { encodeForStorage } from '../functions/lib/codec.ts';
 import { parseGatewayConfig } from '../gateway/config.ts';
 import { DATABASE } from '../gateway/local-stack.ts';
-import { validatePlan } from '../loadgen/src/core/plan.ts';
 import { LoadEngine } from '../loadgen/src/node/engine.ts';
 import { seedCats } from '../mysql/seed.ts';
 import { withDatabase } from '../mysql/server.ts';
@@ -25,13 +27,8 @@ export interface FaultCase {
 
 /** "503 DB_UNAVAILABLE", or "200" for a success. */
 async function answer(res: Response): Promise<string> {
-  const text = await res.text();
-  try {
-    const code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
-    return code ? `${res.status} ${code}` : String(res.status);
-  } catch {
-    return String(res.status);
-  }
+  const code = errorCodeOf(await res.text());
+  return code ? `${res.status} ${code}` : String(res.status);
 }
 
 const store = (ctx: FaultContext, init: RequestInit = {}, query = '') =>
@@ -303,7 +300,7 @@ export const CASES: FaultCase[] = [
       const pids = [...ctx.stack.gateway.sets.values()].flatMap((s) => s.live.map((r) => r.pid));
       const engine = new LoadEngine({
         target: ctx.gw,
-        plan: validatePlan({
+        plan: parsePlan({
           rate: 20,
           durationS: 14,
           ratio: { randstore: 1, randshow: 3 },
@@ -365,7 +362,7 @@ export const CASES: FaultCase[] = [
     name: 'no secret in any log',
     expected: 'no MySQL password in the gateway’s or replicas’ logs',
     async run(ctx) {
-      const secrets = await Promise.all(['randstore', 'randshow', 'dbstats'].map((u) => ctx.password(u)));
+      const secrets = await Promise.all(FUNCTION_NAMES.map((u) => ctx.password(u)));
       const text = ctx.logs.join('\n');
       const leaked = secrets.filter((s) => text.includes(s)).length;
       return {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONNECTION_MODES } from '../contract/functions.ts';
 import { int, oneOf, type ParsedEnv, parseEnv, type VariableSpec } from '../functions/lib/env.ts';
 import { POLICY_NAMES } from './autoscale/policies.ts';
 
@@ -78,8 +79,8 @@ export const GATEWAY_VARIABLES = {
     description: "Each replica's DB_POOL_SIZE. Default: the function's value in stack.yml.",
   },
   REPLICA_CONNECTION_MODE: {
-    schema: oneOf(['naive', 'budget'] as const).optional(),
-    allowed: 'naive | budget',
+    schema: oneOf(CONNECTION_MODES).optional(),
+    allowed: CONNECTION_MODES.join(' | '),
     default: undefined,
     description: "Each replica's DB_CONNECTION_MODE. Default: the function's value in stack.yml.",
   },

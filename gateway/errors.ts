@@ -1,32 +1,38 @@
-import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
+import { ERRORS, type ErrorCode, errorBody } from '../contract/errors.ts';
 
 /**
- * An answer the gateway gives itself, with a status and a stable code (the same JSON shape
- * as the functions' errors). Routes throw it; one handler turns it into the response.
+ * An answer the gateway gives itself: a code from the contract's table, which fixes its
+ * status, and the functions' JSON shape. Routes throw it; one handler turns it into the response.
  */
 export class GatewayError extends Error {
+  readonly status: number;
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
+    this.status = ERRORS[code];
   }
 }
 
-/** Reads a small JSON body; too large → 413, not JSON → 400. An empty body is null. */
-export async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise<unknown> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).byteLength;
-    if (size > limit)
-      throw new GatewayError(413, 'BODY_TOO_LARGE', `the body must be at most ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
+export const functionNotFound = (name: string) =>
+  new GatewayError('FUNCTION_NOT_FOUND', `no function named ${JSON.stringify(name.slice(0, 100))}`);
+
+/** The JSON error answer for a code. */
+export function errorResponse(code: ErrorCode, message: string): Response {
+  return Response.json(errorBody(code, message), {
+    status: ERRORS[code],
+    headers: { 'cache-control': 'no-store' },
+  });
+}
+
+/** The body of a request as JSON (its size bounded by the route's bodyLimit); not JSON → 400. An empty body is null. */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+    return JSON.parse(text || 'null');
   } catch {
-    throw new GatewayError(400, 'BAD_REQUEST', 'the body must be JSON');
+    throw new GatewayError('BAD_REQUEST', 'the body must be JSON');
   }
 }

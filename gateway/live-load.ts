@@ -1,20 +1,32 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import type { LiveCommand, LiveEvent } from '../loadgen/src/core/live.ts';
-import { type Plan, validatePlan } from '../loadgen/src/core/plan.ts';
+import type { EngineCommand, EngineEvent } from '../contract/engine.ts';
+import { mergePlan, type Plan, PlanError, parsePlan, parsePlanChange } from '../contract/plan.ts';
 import { GatewayError } from './errors.ts';
 
 const LIVE_ENGINE = fileURLToPath(new URL('../loadgen/src/node/live.ts', import.meta.url));
+/** A call of the server engine without an answer by then counts as TIMEOUT. */
+const TIMEOUT_MS = 30_000;
+
+/** A plan or change from a request body; a bad one is a 400 naming the field. */
+function checked<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof PlanError) throw new GatewayError('BAD_REQUEST', err.message);
+    throw err;
+  }
+}
 
 /**
  * The live-controlled server engine: one load run at a time, in a child process, aimed
- * only at this gateway. Its per-second stats go to every listener as Server-Sent Events.
+ * only at this gateway. Its events (contract/engine.ts) go to every subscriber.
  */
 export class LiveLoad {
   private child: ChildProcess | undefined;
   private plan: Plan | null = null;
-  private readonly listeners = new Set<ServerResponse>();
+  /** Each subscriber, with what to call when the gateway closes. */
+  private readonly subscribers = new Map<(event: EngineEvent) => void, () => void>();
 
   constructor(
     /** The gateway's own URL: the only target the server engine may load. */
@@ -26,19 +38,19 @@ export class LiveLoad {
     return this.child !== undefined;
   }
 
-  state(): LiveEvent {
+  state(): EngineEvent {
     return { type: 'state', running: this.running, plan: this.plan };
   }
 
-  start(input: unknown): LiveEvent {
-    if (this.child) throw new GatewayError(409, 'LOAD_RUNNING', 'a load run is already going; stop it first');
-    const plan = validate(input);
+  start(input: unknown): EngineEvent {
+    if (this.child) throw new GatewayError('LOAD_RUNNING', 'a load run is already going; stop it first');
+    const plan = checked(() => parsePlan(input));
     const child = spawn(process.execPath, ['--import', 'tsx', LIVE_ENGINE], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child = child;
     this.plan = plan;
-    child.on('message', (event: LiveEvent) => {
+    child.on('message', (event: EngineEvent) => {
       if (event.type === 'state') this.plan = event.plan;
       this.broadcast(event);
     });
@@ -46,43 +58,43 @@ export class LiveLoad {
       if (this.child === child) this.child = undefined;
       this.broadcast(this.state());
     });
-    this.command({ type: 'start', target: this.target(), plan, maxInFlight: this.maxInFlight });
+    this.command({
+      type: 'start',
+      target: this.target(),
+      plan,
+      maxInFlight: this.maxInFlight,
+      timeoutMs: TIMEOUT_MS,
+    });
     return this.state();
   }
 
-  update(input: unknown): LiveEvent {
-    if (!this.child || !this.plan) throw new GatewayError(409, 'LOAD_NOT_RUNNING', 'no load run is going');
-    const change = input as Partial<Plan>;
-    const next = validate({ ...this.plan, ...change, ratio: { ...this.plan.ratio, ...change?.ratio } });
-    const update: LiveCommand = {
-      type: 'update',
-      change: { rate: next.rate, ratio: next.ratio, strategy: next.strategy },
-    };
-    this.command(update);
-    this.plan = next;
+  update(input: unknown): EngineEvent {
+    const plan = this.plan;
+    if (!this.child || !plan) throw new GatewayError('LOAD_NOT_RUNNING', 'no load run is going');
+    const change = checked(() => parsePlanChange(input));
+    this.command({ type: 'update', change });
+    this.plan = mergePlan(plan, change);
     return this.state();
   }
 
-  stop(): LiveEvent {
+  stop(): EngineEvent {
     this.command({ type: 'stop' });
     return { type: 'state', running: false, plan: this.plan };
   }
 
-  /** Streams events to one listener until it goes away. */
-  listen(res: ServerResponse): void {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-    });
-    res.write(`data: ${JSON.stringify(this.state())}\n\n`);
-    this.listeners.add(res);
-    res.once('close', () => this.listeners.delete(res));
+  /**
+   * Calls `listener` with every event from now on, starting with the current state, and
+   * `onClose` when the gateway closes; returns the unsubscribe.
+   */
+  subscribe(listener: (event: EngineEvent) => void, onClose: () => void): () => void {
+    listener(this.state());
+    this.subscribers.set(listener, onClose);
+    return () => this.subscribers.delete(listener);
   }
 
   async close(): Promise<void> {
-    for (const res of this.listeners) res.end();
-    this.listeners.clear();
+    for (const onClose of this.subscribers.values()) onClose();
+    this.subscribers.clear();
     const child = this.child;
     if (!child) return;
     const exited = new Promise((r) => child.once('exit', r));
@@ -90,20 +102,11 @@ export class LiveLoad {
     await exited;
   }
 
-  private command(command: LiveCommand): void {
+  private command(command: EngineCommand): void {
     if (this.child?.connected) this.child.send(command);
   }
 
-  private broadcast(event: LiveEvent): void {
-    const frame = `data: ${JSON.stringify(event)}\n\n`;
-    for (const res of this.listeners) res.write(frame);
-  }
-}
-
-function validate(input: unknown): Plan {
-  try {
-    return validatePlan((input ?? {}) as Partial<Plan>);
-  } catch (err) {
-    throw new GatewayError(400, 'BAD_REQUEST', (err as Error).message);
+  private broadcast(event: EngineEvent): void {
+    for (const listener of this.subscribers.keys()) listener(event);
   }
 }

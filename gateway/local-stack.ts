@@ -3,8 +3,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type CatSourceServer, type CatSourceServerOptions, startCatSource } from '../catsource/server.ts';
+import { FUNCTION_NAMES, type FunctionName } from '../contract/functions.ts';
 import type { Logger } from '../functions/lib/log.ts';
-import { FUNCTION_USERS, type FunctionUser, migrate, passwordSecretName } from '../mysql/migrate.ts';
+import { migrate, passwordSecretName } from '../mysql/migrate.ts';
 import { provisionMysql } from '../mysql/provision.ts';
 import type { MysqlServer } from '../mysql/server.ts';
 import type { GatewayConfig } from './config.ts';
@@ -42,10 +43,10 @@ export interface LocalStack {
 }
 
 /** One password per function user, generated once and kept as OpenFaaS-style secret files. */
-async function functionSecrets(dir: string): Promise<Record<FunctionUser, string>> {
+async function functionSecrets(dir: string): Promise<Record<FunctionName, string>> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const entries = await Promise.all(
-    FUNCTION_USERS.map(async (user) => {
+    FUNCTION_NAMES.map(async (user) => {
       const file = path.join(dir, passwordSecretName(user));
       try {
         return [user, (await readFile(file, 'utf8')).trim()] as const;
@@ -56,7 +57,7 @@ async function functionSecrets(dir: string): Promise<Record<FunctionUser, string
       }
     }),
   );
-  return Object.fromEntries(entries) as Record<FunctionUser, string>;
+  return Object.fromEntries(entries) as Record<FunctionName, string>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { ERRORS, type ErrorCode, errorBody } from '../contract/errors.ts';
 import type { Replica } from './replica.ts';
 
 /** Headers that belong to one connection and must not be forwarded (RFC 9110 §7.6.1). */
@@ -24,15 +25,17 @@ function forwardable(headers: IncomingMessage['headers'] | Record<string, string
 export interface ProxyResult {
   status: number;
   /** Set when the gateway itself answered an error (no reply from the replica). */
-  errorCode?: string;
+  errorCode?: ErrorCode;
   /** The replica refused the connection: nothing was sent, another replica may take the request. */
   refused?: boolean;
 }
 
-export function sendError(res: ServerResponse, status: number, code: string, message: string): ProxyResult {
+/** Answers an error the gateway gives itself on the raw response (or cuts it, once headers went out). */
+export function sendError(res: ServerResponse, code: ErrorCode, message: string): ProxyResult {
+  const status = ERRORS[code];
   if (!res.headersSent) {
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify({ error: { code, message } }));
+    res.end(JSON.stringify(errorBody(code, message)));
   } else {
     res.destroy();
   }
@@ -48,7 +51,7 @@ export async function forward(
   timeoutMs: number,
 ): Promise<ProxyResult> {
   const dispatcher = replica.dispatcher;
-  if (!dispatcher) return sendError(res, 502, 'REPLICA_FAILED', `replica ${replica.id} is not ready`);
+  if (!dispatcher) return sendError(res, 'REPLICA_FAILED', `replica ${replica.id} is not ready`);
   const abort = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) abort.abort();
@@ -80,22 +83,20 @@ export async function forward(
     return { status: upstream.statusCode };
   } catch (err) {
     const e = err as { code?: string; name?: string };
-    if (abort.signal.aborted) return { status: 499, errorCode: 'CLIENT_CLOSED' };
+    if (abort.signal.aborted) return { status: ERRORS.CLIENT_CLOSED, errorCode: 'CLIENT_CLOSED' };
     // The request body was cut off mid-way: this connection cannot carry another request.
     if (hasBody && !req.complete && !res.headersSent) res.setHeader('connection', 'close');
     if (e.code === 'ECONNREFUSED' && !res.headersSent)
-      return { status: 502, errorCode: 'REPLICA_FAILED', refused: true };
+      return { status: ERRORS.REPLICA_FAILED, errorCode: 'REPLICA_FAILED', refused: true };
     if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') {
       return sendError(
         res,
-        504,
         'UPSTREAM_TIMEOUT',
         `replica ${replica.id} did not answer within ${timeoutMs} ms`,
       );
     }
     return sendError(
       res,
-      502,
       'REPLICA_FAILED',
       `replica ${replica.id} failed during the request (${e.code ?? e.name})`,
     );

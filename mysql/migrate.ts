@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
+import { FUNCTION_NAMES, type FunctionName } from '../contract/functions.ts';
 import { withDatabase } from './server.ts';
 
 /**
@@ -23,15 +24,13 @@ function findSqlDir(): string {
 
 export const SQL_DIR = findSqlDir();
 
-/** The functions that get a database user of their own, and the secret holding its password. */
-export const FUNCTION_USERS = ['randstore', 'randshow', 'dbstats'] as const;
-export type FunctionUser = (typeof FUNCTION_USERS)[number];
-export const passwordSecretName = (user: FunctionUser) => `${user}-mysql-password`;
+/** Each function gets a database user of its own; this secret holds its password. */
+export const passwordSecretName = (user: FunctionName) => `${user}-mysql-password`;
 
 export interface MigrateOptions {
   database: string;
   /** Passwords of the least-privilege users; users are created or updated when given. */
-  users?: Record<FunctionUser, string>;
+  users?: Record<FunctionName, string>;
   migrationsDir?: string;
 }
 
@@ -44,12 +43,12 @@ export interface MigrateResult {
 export function renderUsersSql(
   template: string,
   database: string,
-  users: Record<FunctionUser, string>,
+  users: Record<FunctionName, string>,
 ): string {
   return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
     if (name === 'database') return mysql.escapeId(database);
-    const user = name.replace(/_password$/, '') as FunctionUser;
-    if (!FUNCTION_USERS.includes(user) || !name.endsWith('_password')) {
+    const user = name.replace(/_password$/, '') as FunctionName;
+    if (!FUNCTION_NAMES.includes(user) || !name.endsWith('_password')) {
       throw new Error(`users.sql has an unknown placeholder {{${name}}}`);
     }
     return mysql.escape(users[user]);

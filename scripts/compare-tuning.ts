@@ -83,10 +83,13 @@ async function runWith(label: string, serverArgs: string[]): Promise<Row> {
       maxInFlight: 512,
       connections: 64,
       timeoutMs: 30_000,
-      onSecond: (stats) =>
+      onEvent: (event) => {
+        if (event.type !== 'second') return;
+        const { stats } = event;
         process.stderr.write(
           `t=${(stats[0]?.t ?? 0) + 1}s ${stats.map((s) => `${s.fn} ${s.completed}/s p99 ${s.p99}ms`).join('  ')}\n`,
-        ),
+        );
+      },
     }).run();
     clearInterval(sample);
     const row: Row = {

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { FUNCTION_NAMES, type FunctionName } from '../contract/functions.ts';
 import { readSecret } from '../functions/lib/config.ts';
-import { FUNCTION_USERS, type FunctionUser, migrate, passwordSecretName } from '../mysql/migrate.ts';
+import { migrate, passwordSecretName } from '../mysql/migrate.ts';
 import { redact } from '../mysql/wait.ts';
 
 const usage = `Usage: npm run db:migrate -- [--database NAME] [--users SECRETS_DIR] [--password-file FILE]
@@ -40,13 +41,13 @@ if (!url) {
   process.exit(2);
 }
 const database = values.database ?? (new URL(url).pathname.slice(1) || 'systembreaker');
-let users: Record<FunctionUser, string> | undefined;
+let users: Record<FunctionName, string> | undefined;
 if (values.users) {
   const dir = path.resolve(values.users);
   const entries = await Promise.all(
-    FUNCTION_USERS.map(async (u) => [u, await readSecret(dir, passwordSecretName(u))] as const),
+    FUNCTION_NAMES.map(async (u) => [u, await readSecret(dir, passwordSecretName(u))] as const),
   );
-  users = Object.fromEntries(entries) as Record<FunctionUser, string>;
+  users = Object.fromEntries(entries) as Record<FunctionName, string>;
 }
 const result = await migrate(url, { database, ...(users ? { users } : {}) });
 process.stdout.write(

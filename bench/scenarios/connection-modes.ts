@@ -1,6 +1,6 @@
-import { CONNECTION_MODES, type ConnectionMode } from '../../functions/lib/config.ts';
+import { CONNECTION_MODES, type ConnectionMode } from '../../contract/functions.ts';
+import { parsePlan } from '../../contract/plan.ts';
 import { Replica } from '../../gateway/replica.ts';
-import { validatePlan } from '../../loadgen/src/core/plan.ts';
 import { LoadEngine } from '../../loadgen/src/node/engine.ts';
 import { migrate } from '../../mysql/migrate.ts';
 import { provisionMysql } from '../../mysql/provision.ts';
@@ -63,7 +63,7 @@ export async function benchConnectionModes(
           replicas.map((r) =>
             new LoadEngine({
               target: r.url, // a replica serves its function on any path
-              plan: validatePlan({
+              plan: parsePlan({
                 rate: rate / replicasN,
                 durationS: seconds,
                 ratio: { randstore: 0, randshow: 1 },

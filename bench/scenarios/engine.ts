@@ -1,4 +1,4 @@
-import { validatePlan } from '../../loadgen/src/core/plan.ts';
+import { parsePlan } from '../../contract/plan.ts';
 import { LoadEngine } from '../../loadgen/src/node/engine.ts';
 import { autocannonRun } from '../autocannon.ts';
 import { startNoopServer } from '../noop-server.ts';
@@ -26,7 +26,7 @@ export async function benchEngine(seconds: number, connections: number): Promise
     const run = (rate: number, maxInFlight: number, durationS = seconds) =>
       new LoadEngine({
         target: server.url,
-        plan: validatePlan({
+        plan: parsePlan({
           rate,
           durationS,
           ratio: { randstore: 0, randshow: 1 },

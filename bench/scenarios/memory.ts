@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { validatePlan } from '../../loadgen/src/core/plan.ts';
+import { TARGET_FUNCTIONS } from '../../contract/functions.ts';
+import { parsePlan } from '../../contract/plan.ts';
 import { LoadEngine } from '../../loadgen/src/node/engine.ts';
 import { startBenchStack } from '../stack.ts';
 import { round } from '../stats.ts';
@@ -27,14 +28,14 @@ export async function benchMemory(
 ): Promise<MemoryRow[]> {
   const stack = await startBenchStack(env, 10);
   try {
-    const replicas = ['randstore', 'randshow'].map((fn) => ({
+    const replicas = TARGET_FUNCTIONS.map((fn) => ({
       fn,
       pid: stack.gateway.sets.get(fn)?.pick()?.pid as number,
     }));
     const before = await Promise.all(replicas.map((r) => rssMiB(r.pid)));
     const results = await new LoadEngine({
       target: stack.gateway.url,
-      plan: validatePlan({
+      plan: parsePlan({
         rate,
         durationS: seconds,
         ratio: { randstore: 1, randshow: 3 },

@@ -1,8 +1,5 @@
-import {
-  mysqlSettingsFromUrl,
-  RANDSHOW_STRATEGIES,
-  type RandshowStrategy,
-} from '../../functions/lib/config.ts';
+import { STRATEGIES, type Strategy } from '../../contract/functions.ts';
+import { mysqlSettingsFromUrl } from '../../functions/lib/config.ts';
 import { createCatRepository } from '../../functions/lib/db/cats.ts';
 import { Database } from '../../functions/lib/db/database.ts';
 import { createPool } from '../../functions/lib/db/pool.ts';
@@ -11,7 +8,7 @@ import { percentile, round, sample } from '../stats.ts';
 
 export interface RandshowCell {
   rows: number;
-  strategy: RandshowStrategy;
+  strategy: Strategy;
   calls: number;
   p50Ms: number;
   p99Ms: number;
@@ -28,7 +25,7 @@ export async function benchRandshow(url: string, rows: number, budgetMs: number)
   const randshow = createRandshow({ cats: createCatRepository(db), defaultStrategy: 'order-by-rand' });
   const cells: RandshowCell[] = [];
   try {
-    for (const strategy of RANDSHOW_STRATEGIES) {
+    for (const strategy of STRATEGIES) {
       const call = async () => {
         const res = await randshow(new Request(`http://bench/?format=json&strategy=${strategy}`));
         if (res.status !== 200) throw new Error(`randshow answered ${res.status}: ${await res.text()}`);

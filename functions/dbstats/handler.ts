@@ -1,4 +1,5 @@
-import type { CatRepository, ServerStats, TableStats } from '../lib/db/cats.ts';
+import type { DbStats, PoolStats } from '../../contract/functions.ts';
+import type { CatRepository } from '../lib/db/cats.ts';
 import {
   allowMethods,
   elapsedMs,
@@ -8,18 +9,10 @@ import {
   ignoreBody,
   json,
 } from '../lib/http.ts';
-import type { PoolStats } from '../lib/metrics.ts';
 
 export interface DbstatsDeps extends HandlerContext {
   cats: Pick<CatRepository, 'tableStats' | 'serverStats'>;
   pool?: () => PoolStats;
-}
-
-export interface DbStats extends TableStats {
-  server: ServerStats;
-  /** The pool of the replica that answered. */
-  pool: PoolStats | null;
-  ms: number;
 }
 
 /** dbstats: the database's health, for the charts beside the load. */

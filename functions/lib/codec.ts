@@ -1,4 +1,4 @@
-import type { StorageEncoding } from './config.ts';
+import type { StorageEncoding } from '../../contract/functions.ts';
 
 /**
  * The talk's "laborious" storage format: standard base64 of the image bytes, then

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { CONNECTION_MODES, FUNCTION_NAMES, STORAGE_ENCODINGS, STRATEGIES } from '../../contract/functions.ts';
 import {
   ConfigError,
   goDuration,
@@ -15,18 +16,9 @@ import {
 
 export { ConfigError };
 
-export const FUNCTION_NAMES = ['randstore', 'randshow', 'dbstats'] as const;
-export const STORAGE_ENCODINGS = ['escaped-base64', 'raw'] as const;
-export const RANDSHOW_STRATEGIES = ['order-by-rand', 'random-id', 'pk-subquery'] as const;
-export const CONNECTION_MODES = ['naive', 'budget'] as const;
 export const SOURCE_KINDS = ['image', 'json'] as const;
 export const OVERSIZE_POLICIES = ['reject', 'resize'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
-
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
-export type StorageEncoding = (typeof STORAGE_ENCODINGS)[number];
-export type RandshowStrategy = (typeof RANDSHOW_STRATEGIES)[number];
-export type ConnectionMode = (typeof CONNECTION_MODES)[number];
 
 const MiB = 1024 * 1024;
 
@@ -222,8 +214,8 @@ export const VARIABLES = {
     description: 'How randstore stores the bytes: base64 then percent-escaped (the talk), or as they are.',
   },
   RANDSHOW_STRATEGY: {
-    schema: oneOf(RANDSHOW_STRATEGIES),
-    allowed: RANDSHOW_STRATEGIES.join(' | '),
+    schema: oneOf(STRATEGIES),
+    allowed: STRATEGIES.join(' | '),
     default: 'order-by-rand',
     description: 'Default row pick of randshow; `?strategy=` overrides it per request.',
   },

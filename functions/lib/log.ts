@@ -39,3 +39,28 @@ export function createLogger(
 }
 
 export const silentLogger: Logger = createLogger('silent');
+
+/**
+ * For a background loop that fails again and again (a scrape, a sizing query): logs the
+ * first failure at once, then at most one line per `intervalMs` saying how many were not
+ * logged meanwhile. Nothing a loop hits is swallowed, and nothing floods the log.
+ */
+export function rateLimitedWarn(
+  log: Logger,
+  msg: string,
+  intervalMs = 60_000,
+  now: () => number = Date.now,
+): (fields?: Fields) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let suppressed = 0;
+  return (fields) => {
+    const t = now();
+    if (t - last < intervalMs) {
+      suppressed++;
+      return;
+    }
+    log.warn(msg, { ...fields, ...(suppressed > 0 ? { alsoFailedSinceLastLine: suppressed } : {}) });
+    last = t;
+    suppressed = 0;
+  };
+}

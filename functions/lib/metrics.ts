@@ -1,14 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ConnectionMode } from './config.ts';
-
-export interface PoolStats {
-  total: number;
-  free: number;
-  queued: number;
-  limit: number;
-  /** naive: a fixed pool; budget: sized from max_connections. */
-  mode: ConnectionMode;
-}
+import type { PoolStats } from '../../contract/functions.ts';
 
 /** What only a function server knows; the gateway exports the invocation counts. */
 export interface FunctionMetrics {

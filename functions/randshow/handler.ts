@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { SHOW_FORMATS, type ShownCat, STRATEGIES, type Strategy } from '../../contract/functions.ts';
 import { decodeFromStorage } from '../lib/codec.ts';
-import { RANDSHOW_STRATEGIES, type RandshowStrategy } from '../lib/config.ts';
 import type { CatRepository, StoredCat } from '../lib/db/cats.ts';
 import { AppError } from '../lib/errors.ts';
 import {
@@ -15,28 +15,9 @@ import {
 } from '../lib/http.ts';
 import { catPage } from './page.ts';
 
-export const FORMATS = ['html', 'raw', 'json'] as const;
-
 export interface RandshowDeps extends HandlerContext {
   cats: Pick<CatRepository, 'pickRandom' | 'findById'>;
-  defaultStrategy: RandshowStrategy;
-}
-
-/** What randshow tells about the cat it served (the json format, and headers of the others). */
-export interface ShownCat {
-  id: number;
-  createdAt: string;
-  sourceUrl: string;
-  mime: string;
-  width: number;
-  height: number;
-  bytes: number;
-  storedBytes: number;
-  sha256: string;
-  encoding: string;
-  /** How the row was found: a strategy, or `by-id` for ?id=. */
-  strategy: RandshowStrategy | 'by-id';
-  ms: number;
+  defaultStrategy: Strategy;
 }
 
 function describe(cat: StoredCat, strategy: ShownCat['strategy'], ms: number): ShownCat {
@@ -96,8 +77,8 @@ export function createRandshow(deps: RandshowDeps): Handler {
     allowMethods(request, ['GET', 'HEAD', 'POST']);
     await ignoreBody(request, deps);
     const url = new URL(request.url);
-    const strategy = choiceParam(url, 'strategy', RANDSHOW_STRATEGIES, deps.defaultStrategy);
-    const format = choiceParam(url, 'format', FORMATS, 'html');
+    const strategy = choiceParam(url, 'strategy', STRATEGIES, deps.defaultStrategy);
+    const format = choiceParam(url, 'format', SHOW_FORMATS, 'html');
     const id = idParam(url);
     const start = performance.now();
     const cat = id === undefined ? await deps.cats.pickRandom(strategy) : await deps.cats.findById(id);

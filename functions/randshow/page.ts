@@ -1,4 +1,4 @@
-import type { ShownCat } from './handler.ts';
+import type { ShownCat } from '../../contract/functions.ts';
 
 const HTML_ESCAPES: Record<string, string> = {
   '&': '&amp;',

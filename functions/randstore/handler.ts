@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { StorageEncoding, StoredAnswer } from '../../contract/functions.ts';
 import { encodeForStorage } from '../lib/codec.ts';
-import type { StorageEncoding } from '../lib/config.ts';
 import type { CatRepository } from '../lib/db/cats.ts';
 import { allowMethods, elapsedMs, type Handler, type HandlerContext, handle, json } from '../lib/http.ts';
 import { checkImage, type ImageLimits } from '../lib/image.ts';
@@ -12,23 +12,6 @@ export interface RandstoreDeps extends HandlerContext {
   source: CatSource;
   encoding: StorageEncoding;
   limits: ImageLimits;
-}
-
-/**
- * Body of randstore's answer. The status is 200, not 201: OpenFaaS's stock scaling alert counts
- * `code="200"` only, and `faas-cli invoke` treats anything but 200/202 as a failure.
- */
-export interface StoredAnswer {
-  id: number;
-  bytes: number;
-  storedBytes: number;
-  mime: string;
-  width: number;
-  height: number;
-  sha256: string;
-  encoding: StorageEncoding;
-  resized: boolean;
-  ms: number;
 }
 
 /** randstore: fetch a random cat, check it is an image, encode it, INSERT it. */
@@ -68,6 +51,8 @@ export function createRandstore(deps: RandstoreDeps): Handler {
       resized: image.resized,
       ms: elapsedMs(start),
     };
+    // 200, not 201: OpenFaaS's stock scaling alert counts code="200" only, and `faas-cli
+    // invoke` fails on anything but 2xx.
     return json(answer, 200);
   });
 }

@@ -1,5 +1,6 @@
+import type { FunctionName } from '../../contract/functions.ts';
 import { createDbstats } from '../dbstats/handler.ts';
-import { type Config, type FunctionName, resolveMysqlSettings } from '../lib/config.ts';
+import { type Config, resolveMysqlSettings } from '../lib/config.ts';
 import { withCors } from '../lib/cors.ts';
 import { createCatRepository } from '../lib/db/cats.ts';
 import { openDatabase } from '../lib/db/open.ts';

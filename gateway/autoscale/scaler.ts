@@ -1,3 +1,4 @@
+import type { ScaleEvent } from '../../contract/openfaas.ts';
 import type { Logger } from '../../functions/lib/log.ts';
 import type { ReplicaSet } from '../replica-set.ts';
 import type { FunctionSpec } from '../stack.ts';
@@ -9,14 +10,6 @@ import {
   type PolicyState,
 } from './policies.ts';
 import { RateWindow } from './rate.ts';
-
-export interface ScaleEvent {
-  at: string;
-  function: string;
-  from: number;
-  to: number;
-  reason: string;
-}
 
 export interface AutoscalerOptions {
   policy: PolicyName;

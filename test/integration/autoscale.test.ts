@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScaleEvent } from '../../gateway/autoscale/scaler.ts';
+import type { ScaleEvent } from '../../contract/openfaas.ts';
 import type { LocalStack } from '../../gateway/local-stack.ts';
 import { startTestStack } from '../support/stack.ts';
 

@@ -9,8 +9,9 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type CatSourceServer, startCatSource } from '../../catsource/server.ts';
+import { FUNCTION_NAMES } from '../../contract/functions.ts';
 import { parseStack } from '../../gateway/stack.ts';
-import { FUNCTION_USERS, passwordSecretName } from '../../mysql/migrate.ts';
+import { passwordSecretName } from '../../mysql/migrate.ts';
 import { freePort } from '../../mysql/net.ts';
 import { provisionMysql } from '../../mysql/provision.ts';
 import type { MysqlServer } from '../../mysql/server.ts';
@@ -104,7 +105,7 @@ beforeAll(async () => {
   await mkdir(secrets);
   const root = new URL(server.url);
   await writeFile(path.join(secrets, 'mysql-root-password'), decodeURIComponent(root.password));
-  for (const user of FUNCTION_USERS)
+  for (const user of FUNCTION_NAMES)
     await writeFile(path.join(secrets, passwordSecretName(user)), `${passwords[user]}\n`);
   const jobUrl = new URL(container.env.find((e: { name: string }) => e.name === 'MYSQL_URL').value);
   jobUrl.host = root.host; // the cluster's mysql Service is this test's server

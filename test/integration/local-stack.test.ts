@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FunctionStatus } from '../../contract/openfaas.ts';
 import type { LocalStack } from '../../gateway/local-stack.ts';
-import { readEvents } from '../../loadgen/src/core/live.ts';
+import { readEvents } from '../../loadgen/src/app/sse.ts';
 import { startTestStack } from '../support/stack.ts';
 
 let stack: LocalStack;
@@ -12,14 +13,6 @@ beforeAll(async () => {
   gw = stack.gateway.url;
 });
 afterAll(() => stack?.stop());
-
-interface FunctionStatus {
-  name: string;
-  replicas: number;
-  availableReplicas: number;
-  invocationCount: number;
-  labels: Record<string, string>;
-}
 
 const functions = async () => (await (await fetch(`${gw}/system/functions`)).json()) as FunctionStatus[];
 const status = async (name: string) => (await functions()).find((f) => f.name === name) as FunctionStatus;

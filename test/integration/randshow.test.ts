@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CatSourceServer, startCatSource } from '../../catsource/server.ts';
-import type { ShownCat } from '../../functions/randshow/handler.ts';
-import type { StoredAnswer } from '../../functions/randstore/handler.ts';
+import type { ShownCat, StoredAnswer } from '../../contract/functions.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { buildHandlers, get, post } from '../support/functions.ts';
 

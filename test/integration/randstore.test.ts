@@ -3,8 +3,8 @@ import type { RowDataPacket } from 'mysql2/promise';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CatSourceServer, startCatSource } from '../../catsource/server.ts';
+import type { StoredAnswer } from '../../contract/functions.ts';
 import { decodeFromStorage } from '../../functions/lib/codec.ts';
-import type { StoredAnswer } from '../../functions/randstore/handler.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { buildHandlers, post } from '../support/functions.ts';
 

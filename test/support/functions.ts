@@ -1,5 +1,5 @@
+import type { StorageEncoding } from '../../contract/functions.ts';
 import { createDbstats } from '../../functions/dbstats/handler.ts';
-import type { StorageEncoding } from '../../functions/lib/config.ts';
 import { createCatRepository } from '../../functions/lib/db/cats.ts';
 import { Database } from '../../functions/lib/db/database.ts';
 import { poolStats } from '../../functions/lib/db/pool.ts';

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { FUNCTION_NAMES } from '../../contract/functions.ts';
 import {
   parseConfig,
   shutdownGraceMs,
@@ -18,7 +19,7 @@ import { EDITIONS, stackRefusals } from '../../gateway/editions.ts';
 import { createGatewayMetrics } from '../../gateway/metrics.ts';
 import { parseStack, scaleLabels, substituteEnv } from '../../gateway/stack.ts';
 import { DEFAULT_MYSQL_IMAGE } from '../../mysql/container.ts';
-import { FUNCTION_USERS, passwordSecretName } from '../../mysql/migrate.ts';
+import { passwordSecretName } from '../../mysql/migrate.ts';
 import { DOCKERFILE, functionImage } from '../support/dockerfile.ts';
 import { queriedMetrics } from '../support/monitoring.ts';
 import { kubernetesSdProblems, type PrometheusConfig, withPodsAsFiles } from '../support/prometheus.ts';
@@ -109,7 +110,7 @@ describe('stack.yml', () => {
     const config = parseConfig(fn.environment, ['FUNCTION']);
     expect(config.FUNCTION).toBe(name);
     expect(fn.secrets).toContain(config.MYSQL_PASSWORD_SECRET);
-    expect(config.MYSQL_PASSWORD_SECRET).toBe(passwordSecretName(name as (typeof FUNCTION_USERS)[number]));
+    expect(config.MYSQL_PASSWORD_SECRET).toBe(passwordSecretName(name as (typeof FUNCTION_NAMES)[number]));
     expect(config.MYSQL_USER).toBe(name);
     // Secrets are files, never environment.
     expect(Object.keys(fn.environment).some((k) => /PASSWORD$|SECRET_VALUE|MYSQL_URL/.test(k))).toBe(false);
@@ -240,7 +241,7 @@ describe('Kubernetes manifests', () => {
     expect(container.command).toContain(mount);
     expect(job?.spec.template.spec.volumes[0].secret.secretName).toBe('systembreaker-mysql');
     const secretNames = Object.values(stack.functions).flatMap((f) => f.secrets);
-    expect(secretNames.sort()).toEqual(FUNCTION_USERS.map(passwordSecretName).sort());
+    expect(secretNames.sort()).toEqual(FUNCTION_NAMES.map(passwordSecretName).sort());
   });
 });
 

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { type Plan, parsePlan } from '../../contract/plan.ts';
 import { bakePlan, k6Options, planFromEnv } from '../../loadgen/src/core/k6.ts';
 import { OpenLoop } from '../../loadgen/src/core/open-loop.ts';
 import { RatioPicker } from '../../loadgen/src/core/picker.ts';
-import {
-  type Plan,
-  parseDuration,
-  parseRatio,
-  rateAt,
-  stagesFor,
-  validatePlan,
-} from '../../loadgen/src/core/plan.ts';
+import { parseDuration, parseRatio, rateAt, stagesFor } from '../../loadgen/src/core/plan.ts';
 import { Recorder } from '../../loadgen/src/core/recorder.ts';
 import { toCsv } from '../../loadgen/src/core/results.ts';
 import { Scheduler } from '../../loadgen/src/core/scheduler.ts';
@@ -47,7 +41,7 @@ describe('open loop', () => {
     let clock = 0;
     const sent: Array<[string, number]> = [];
     const loop = new OpenLoop({
-      plan: validatePlan({ rate: 500, durationS: 5, ratio: { randstore: 1, randshow: 3 } }),
+      plan: parsePlan({ rate: 500, durationS: 5, ratio: { randstore: 1, randshow: 3 } }),
       now: () => clock,
       maxInFlight,
       send: (fn, t) => sent.push([fn, t]),
@@ -150,7 +144,7 @@ describe('recorder', () => {
     const r = new Recorder(['randshow'], 0);
     r.sent('randshow', 0);
     r.complete({ fn: 'randshow', intendedMs: 0, endMs: 5, status: 404, errorCode: 'NO_CATS' });
-    const plan = validatePlan({});
+    const plan = parsePlan({});
     const csv = toCsv({
       version: 1,
       engine: 'node',
@@ -174,13 +168,13 @@ describe('plans and profiles', () => {
     expect(() => parseRatio('cats=1')).toThrow(/ratio must look like/);
     expect(parseDuration('2m')).toBe(120);
     expect(() => parseDuration('soon')).toThrow(/duration must look like/);
-    expect(() => validatePlan({ rate: -1 })).toThrow(
+    expect(() => parsePlan({ rate: -1 })).toThrow(
       'rate must be a number from 0 to 100000 requests/s; got -1',
     );
   });
 
   it('seed-demo climbs above the 5 calls/s alert, holds, then goes quiet long enough to scale back', () => {
-    const plan = validatePlan({ profile: 'seed-demo', rate: 30 });
+    const plan = parsePlan({ profile: 'seed-demo', rate: 30 });
     const { stages } = stagesFor(plan);
     expect(rateAt(plan, 20)).toBe(30);
     expect(stages[1]?.durationS).toBeGreaterThanOrEqual(120);
@@ -189,7 +183,7 @@ describe('plans and profiles', () => {
   });
 
   it('spike rises from a fifth of the rate to the rate and back', () => {
-    const plan = validatePlan({ profile: 'spike', rate: 100, durationS: 100 });
+    const plan = parsePlan({ profile: 'spike', rate: 100, durationS: 100 });
     expect(rateAt(plan, 10)).toBe(20);
     expect(rateAt(plan, 50)).toBe(100);
     expect(rateAt(plan, 90)).toBe(20);
@@ -197,7 +191,7 @@ describe('plans and profiles', () => {
 });
 
 describe('k6 export', () => {
-  const plan: Plan = validatePlan({
+  const plan: Plan = parsePlan({
     rate: 40,
     ratio: { randstore: 1, randshow: 3 },
     profile: 'constant',
@@ -231,7 +225,7 @@ describe('k6 export', () => {
 
   it('follows each profile’s stages', () => {
     const seed = k6Options(
-      validatePlan({ profile: 'seed-demo', rate: 20, ratio: { randstore: 1, randshow: 1 } }),
+      parsePlan({ profile: 'seed-demo', rate: 20, ratio: { randstore: 1, randshow: 1 } }),
     );
     expect(seed.scenarios.randshow?.stages).toEqual([
       { duration: '15s', target: 600 },
@@ -240,7 +234,7 @@ describe('k6 export', () => {
       { duration: '70s', target: 30 },
     ]);
     const ramp = k6Options(
-      validatePlan({ profile: 'ramp', rate: 60, durationS: 100, ratio: { randstore: 0, randshow: 1 } }),
+      parsePlan({ profile: 'ramp', rate: 60, durationS: 100, ratio: { randstore: 0, randshow: 1 } }),
     );
     expect(Object.keys(ramp.scenarios)).toEqual(['randshow']);
     expect(ramp.scenarios.randshow?.startRate).toBe(0);

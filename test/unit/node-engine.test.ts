@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validatePlan } from '../../loadgen/src/core/plan.ts';
-import type { SecondStats } from '../../loadgen/src/core/recorder.ts';
+import type { EngineEvent } from '../../contract/engine.ts';
+import { parsePlan } from '../../contract/plan.ts';
+import type { SecondStats } from '../../contract/results.ts';
 import { LoadEngine } from '../../loadgen/src/node/engine.ts';
 
 interface TestServer {
@@ -37,17 +38,17 @@ async function testServer(delay: () => number = () => 0): Promise<TestServer> {
 
 function engine(
   url: string,
-  plan: Parameters<typeof validatePlan>[0],
+  plan: Parameters<typeof parsePlan>[0],
   extra: { maxInFlight?: number } = {},
   onSecond?: (s: SecondStats[]) => void,
 ) {
   return new LoadEngine({
     target: url,
-    plan: validatePlan(plan),
+    plan: parsePlan(plan),
     maxInFlight: extra.maxInFlight ?? 1000,
     connections: 64,
     timeoutMs: 5000,
-    ...(onSecond ? { onSecond } : {}),
+    ...(onSecond ? { onEvent: (e: EngineEvent) => e.type === 'second' && onSecond(e.stats) } : {}),
   });
 }
 

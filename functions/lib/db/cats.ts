@@ -1,5 +1,5 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { RandshowStrategy, StorageEncoding } from '../config.ts';
+import type { ServerStats, StorageEncoding, Strategy, TableStats } from '../../../contract/functions.ts';
 import type { Database } from './database.ts';
 
 export interface NewCat {
@@ -20,26 +20,10 @@ export interface StoredCat extends Omit<NewCat, 'data'> {
   data: Buffer;
 }
 
-export interface TableStats {
-  rows: number;
-  blobBytes: number;
-  originalBytes: number;
-}
-
-export interface ServerStats {
-  version: string;
-  threadsConnected: number;
-  maxUsedConnections: number;
-  maxConnections: number;
-  abortedConnects: number;
-  connectionErrorsMaxConnections: number;
-  uptimeSeconds: number;
-}
-
 export interface CatRepository {
   insert(cat: NewCat): Promise<number>;
   /** One random cat, or null when the table is empty. */
-  pickRandom(strategy: RandshowStrategy): Promise<StoredCat | null>;
+  pickRandom(strategy: Strategy): Promise<StoredCat | null>;
   /** The cat with this id, or null. */
   findById(id: number): Promise<StoredCat | null>;
   tableStats(): Promise<TableStats>;
@@ -91,7 +75,7 @@ const STATUS_NAMES = [
  * The randshow strategies. Each selects one whole row; they differ in what the server reads
  * to find it.
  */
-const PICK_SQL: Record<Exclude<RandshowStrategy, 'random-id'>, string> = {
+const PICK_SQL: Record<Exclude<Strategy, 'random-id'>, string> = {
   // The talk's query: every row, blob included, copied into a temporary table and sorted.
   'order-by-rand': `SELECT ${COLUMNS} FROM cats ORDER BY RAND() LIMIT 1`,
   // Sorts only primary keys (no blobs), then reads one row by key: exactly uniform.

@@ -1,5 +1,5 @@
 import type { Pool } from 'mysql2/promise';
-import type { ConnectionMode } from '../config.ts';
+import type { ConnectionMode } from '../../../contract/functions.ts';
 import { AppError } from '../errors.ts';
 import { type FunctionMetrics, timed } from '../metrics.ts';
 import { boundStatement, flavourOf, type ServerFlavour } from './bounded.ts';

@@ -1,6 +1,7 @@
+import type { PoolStats } from '../../../contract/functions.ts';
 import type { Config, MysqlConnectionSettings } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { FunctionMetrics, PoolStats } from '../metrics.ts';
+import type { FunctionMetrics } from '../metrics.ts';
 import { maintainBudget } from './budget.ts';
 import { Database } from './database.ts';
 import { createPool, poolStats } from './pool.ts';

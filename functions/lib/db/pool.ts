@@ -1,7 +1,7 @@
 import mysql, { type Pool } from 'mysql2/promise';
+import type { PoolStats } from '../../../contract/functions.ts';
 import type { MysqlConnectionSettings } from '../config.ts';
 import { AppError } from '../errors.ts';
-import type { PoolStats } from '../metrics.ts';
 
 export interface PoolOptions {
   connectionLimit: number;

@@ -4,8 +4,10 @@
 import { check } from 'k6';
 import http from 'k6/http';
 import { Counter } from 'k6/metrics';
-import { k6Options, planFromEnv } from '../../src/core/k6.ts';
-import type { Plan, TargetFunction } from '../../src/core/plan.ts';
+import { outcomeCode } from '../../../contract/engine.ts';
+import type { TargetFunction } from '../../../contract/functions.ts';
+import type { Plan } from '../../../contract/plan.ts';
+import { answerOf, k6Options, planFromEnv } from '../../src/core/k6.ts';
 import { requestFor } from '../../src/core/requests.ts';
 
 const baked = (globalThis as { SYSTEMBREAKER_PLAN?: Plan }).SYSTEMBREAKER_PLAN;
@@ -30,11 +32,7 @@ function call(fn: TargetFunction): void {
   const res = http.request(spec.method, `${BASE_URL}${spec.path}`, null, { tags: { fn } });
   const ok = check(res, { [`${fn} answers 2xx`]: (r) => r.status >= 200 && r.status < 300 });
   if (!ok) {
-    let code = res.status === 0 ? 'NETWORK' : `HTTP_${res.status}`;
-    try {
-      code = (res.json('error.code') as string | null) ?? code;
-    } catch {}
-    errors.add(1, { fn, code });
+    errors.add(1, { fn, code: outcomeCode(answerOf(res)) ?? `HTTP_${res.status}` });
   } else if (fn === 'randstore') {
     storedBytes.add(Number(res.json('storedBytes') ?? 0));
   }

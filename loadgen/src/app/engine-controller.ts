@@ -1,11 +1,13 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { type LiveEvent, readEvents } from '../core/live.ts';
-import type { Plan } from '../core/plan.ts';
-import type { FunctionSummary, SecondStats } from '../core/recorder.ts';
-import type { RunResults } from '../core/results.ts';
-import type { WorkerEvent } from './messages.ts';
+import type { EngineCommand, EngineEvent } from '../../../contract/engine.ts';
+import { mergePlan, type Plan, type PlanChange } from '../../../contract/plan.ts';
+import type { FunctionSummary, RunResults, SecondStats } from '../../../contract/results.ts';
+import { readEvents } from './sse.ts';
 
 export type EngineKind = 'browser' | 'server';
+
+/** idle: nothing runs; running: a run goes and reports; lost: the server engine's event stream dropped. */
+export type EngineStatus = 'idle' | 'running' | 'lost';
 
 export interface EngineCallbacks {
   /** One finished second of every function; `wallStart` is the run's start in Unix seconds. */
@@ -15,14 +17,17 @@ export interface EngineCallbacks {
 
 /** Requests beyond this many in flight are dropped: above it Chromium fails with ERR_INSUFFICIENT_RESOURCES. */
 export const BROWSER_MAX_IN_FLIGHT = 256;
+/** A call without an answer by then counts as TIMEOUT (both engines). */
+export const ENGINE_TIMEOUT_MS = 30_000;
 
 /**
  * Runs the load: the browser engine in a Web Worker, or the server engine in the local
- * gateway (control over HTTP, per-second stats as Server-Sent Events). Cleans up when the
- * host goes away.
+ * gateway (control over HTTP, events as Server-Sent Events); both speak contract/engine.ts.
+ * If the server engine's stream drops, the status says so and reconnect() listens again.
+ * Cleans up when the host goes away.
  */
 export class EngineController implements ReactiveController {
-  running = false;
+  status: EngineStatus = 'idle';
   kind: EngineKind = 'browser';
   inFlight = 0;
   summary: FunctionSummary[] = [];
@@ -39,8 +44,14 @@ export class EngineController implements ReactiveController {
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly callbacks: EngineCallbacks,
+    /** Where the browser engine's worker comes from (tests give a bundle of their own). */
+    private readonly workerUrl: URL = new URL('./engine.worker.ts', import.meta.url),
   ) {
     host.addController(this);
+  }
+
+  get running(): boolean {
+    return this.status === 'running';
   }
 
   hostConnected(): void {}
@@ -51,7 +62,7 @@ export class EngineController implements ReactiveController {
   }
 
   async start(kind: EngineKind, target: string, plan: Plan, headers: Record<string, string>): Promise<void> {
-    if (this.running) return;
+    if (this.status !== 'idle') return;
     Object.assign(this, {
       kind,
       target,
@@ -64,13 +75,20 @@ export class EngineController implements ReactiveController {
     });
     this.serverStarted = false;
     this.wallStart = Date.now() / 1000;
-    this.running = true;
-    this.host.requestUpdate();
+    this.setStatus('running');
+    const command: EngineCommand = {
+      type: 'start',
+      target,
+      plan,
+      maxInFlight: BROWSER_MAX_IN_FLIGHT,
+      timeoutMs: ENGINE_TIMEOUT_MS,
+    };
     if (kind === 'browser') {
-      const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' });
+      const worker = new Worker(this.workerUrl, { type: 'module' });
       this.worker = worker;
-      worker.onmessage = (e: MessageEvent<WorkerEvent>) => this.onEvent(e.data);
-      worker.postMessage({ type: 'start', target, plan, maxInFlight: BROWSER_MAX_IN_FLIGHT });
+      worker.onmessage = (e: MessageEvent<EngineEvent>) => this.onEvent(e.data);
+      worker.onerror = (e) => this.fail(new Error(`the browser engine failed: ${e.message}`));
+      worker.postMessage(command);
       return;
     }
     try {
@@ -81,16 +99,25 @@ export class EngineController implements ReactiveController {
     }
   }
 
-  update(change: Partial<Pick<Plan, 'rate' | 'ratio' | 'strategy'>>): void {
-    if (!this.running || !this.plan) return;
-    this.plan = { ...this.plan, ...change, ratio: { ...this.plan.ratio, ...change.ratio } };
-    if (this.kind === 'browser') this.worker?.postMessage({ type: 'update', change });
+  update(change: PlanChange): void {
+    if (this.status !== 'running' || !this.plan) return;
+    this.plan = mergePlan(this.plan, change);
+    if (this.kind === 'browser') this.worker?.postMessage({ type: 'update', change } satisfies EngineCommand);
     else this.control('PATCH', '/system/loadgen', change).catch((err: unknown) => this.fail(err));
   }
 
   stop(): void {
-    if (this.kind === 'browser') this.worker?.postMessage({ type: 'stop' });
+    if (this.kind === 'browser') this.worker?.postMessage({ type: 'stop' } satisfies EngineCommand);
     else this.control('POST', '/system/loadgen/stop').catch((err: unknown) => this.fail(err));
+  }
+
+  /** After the server engine's stream dropped: listen again; its first state says whether the run still goes. */
+  reconnect(): void {
+    if (this.status !== 'lost') return;
+    this.error = undefined;
+    this.serverStarted = true;
+    this.setStatus('running');
+    this.listen();
   }
 
   /** Everything so far, in the export format. */
@@ -107,7 +134,7 @@ export class EngineController implements ReactiveController {
     };
   }
 
-  private onEvent(event: WorkerEvent | LiveEvent): void {
+  private onEvent(event: EngineEvent): void {
     if (event.type === 'second') {
       this.seconds.push(...event.stats);
       this.inFlight = event.inFlight;
@@ -116,25 +143,29 @@ export class EngineController implements ReactiveController {
     } else if (event.type === 'cat') {
       this.callbacks.onCat(event.src, event.id);
     } else if (event.type === 'done') {
-      this.summary = 'results' in event ? event.results.summary : event.summary;
+      this.summary = event.results.summary;
       this.finish();
-    } else if (event.type === 'state' && this.kind === 'server') {
-      // The stream opens with the state before our start: only an end after a start counts.
+    } else if (event.type === 'state') {
+      // The server's stream opens with the state before our start: only an end after a start counts.
       if (event.running) this.serverStarted = true;
-      else if (this.serverStarted && this.running) this.finish();
+      else if (this.serverStarted && this.status === 'running') this.finish();
     } else if (event.type === 'error') {
       this.fail(new Error(event.message));
     }
     this.host.requestUpdate();
   }
 
+  private setStatus(status: EngineStatus): void {
+    this.status = status;
+    this.host.requestUpdate();
+  }
+
   private finish(): void {
-    this.running = false;
     this.worker?.terminate();
     this.worker = undefined;
     this.stream?.abort();
     this.stream = undefined;
-    this.host.requestUpdate();
+    this.setStatus('idle');
   }
 
   private fail(err: unknown): void {
@@ -154,12 +185,24 @@ export class EngineController implements ReactiveController {
     }
   }
 
-  /** Reads the gateway's event stream with fetch, so that basic-auth headers can go along. */
+  /**
+   * Reads the gateway's event stream with fetch, so that basic-auth headers can go along. A
+   * stream that ends or fails while the run goes, without us closing it, leaves the engine lost.
+   */
   private listen(): void {
     const abort = new AbortController();
     this.stream = abort;
+    const lost = (reason: string) => {
+      if (abort.signal.aborted || this.status !== 'running') return;
+      this.error = `engine lost: ${reason}`;
+      this.setStatus('lost');
+    };
     void fetch(`${this.target}/system/loadgen/events`, { headers: this.headers, signal: abort.signal })
-      .then((res) => readEvents(res.body as ReadableStream<Uint8Array>, (event) => this.onEvent(event)))
-      .catch(() => {});
+      .then(async (res) => {
+        if (!res.ok || !res.body) throw new Error(`the event stream answered ${res.status}`);
+        await readEvents(res.body, (event) => this.onEvent(event));
+        lost('the gateway closed the event stream');
+      })
+      .catch((err: unknown) => lost((err as Error).message));
   }
 }

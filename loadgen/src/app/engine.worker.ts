@@ -1,36 +1,27 @@
 /// <reference lib="webworker" />
-import { errorCodeOf, OpenLoop } from '../core/open-loop.ts';
-import type { TargetFunction } from '../core/plan.ts';
-import type { SecondStats } from '../core/recorder.ts';
-import { requestFor } from '../core/requests.ts';
-import type { WorkerCommand, WorkerEvent } from './messages.ts';
+import type { Answer, EngineCommand, EngineEvent } from '../../../contract/engine.ts';
+import { type LoadRun, runOpenLoop, type Transport } from '../core/run.ts';
 
 /**
- * The browser engine: the shared open loop in a Web Worker, sending with fetch(). Nested
+ * The browser engine: the shared run loop in a Web Worker, sending with fetch(). Nested
  * timers tick no faster than every 4 ms; sends due in between go out together, each still
- * timed from its intended send time.
+ * timed from its intended send time. It speaks the engine protocol of contract/engine.ts.
  */
-const post = (event: WorkerEvent) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(event);
+const post = (event: EngineEvent) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(event);
 const TICK_MS = 4;
-const TIMEOUT_MS = 30_000;
-let loop: OpenLoop | undefined;
-let timer: ReturnType<typeof setInterval> | undefined;
-let target = '';
+let run: LoadRun | undefined;
 let lastCatAt = 0;
 
-function send(fn: TargetFunction, intendedMs: number): void {
-  const running = loop as OpenLoop;
-  const spec = requestFor(fn, running.plan);
-  fetch(`${target}${spec.path}`, {
-    method: spec.method,
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-    cache: 'no-store',
-  })
-    .then(async (res) => {
-      let errorCode: string | undefined;
-      if (res.status >= 400) {
-        errorCode = errorCodeOf(await res.text().catch(() => '')) ?? `HTTP_${res.status}`;
-      } else if (fn === 'randshow' && performance.now() - lastCatAt > 1000) {
+function fetchTransport(target: string, timeoutMs: number): Transport {
+  return async (fn, spec): Promise<Answer> => {
+    try {
+      const res = await fetch(`${target}${spec.path}`, {
+        method: spec.method,
+        signal: AbortSignal.timeout(timeoutMs),
+        cache: 'no-store',
+      });
+      if (res.status >= 400) return { status: res.status, body: await res.text().catch(() => '') };
+      if (fn === 'randshow' && performance.now() - lastCatAt > 1000) {
         // Show the cat randshow served: its page carries the image as a data: URI.
         lastCatAt = performance.now();
         const src = /<img src="(data:image\/[a-z+]+;base64,[^"]+)"/.exec(await res.text())?.[1];
@@ -38,61 +29,41 @@ function send(fn: TargetFunction, intendedMs: number): void {
       } else {
         await res.body?.cancel();
       }
-      running.complete({ fn, intendedMs, status: res.status, ...(errorCode ? { errorCode } : {}) });
-    })
-    .catch((err: Error) => {
-      running.complete({
-        fn,
-        intendedMs,
-        status: 0,
-        errorCode: err.name === 'TimeoutError' ? 'TIMEOUT' : 'NETWORK',
-      });
-    });
+      return { status: res.status };
+    } catch (err) {
+      return { failure: (err as Error).name === 'TimeoutError' ? 'timeout' : 'network' };
+    }
+  };
 }
 
-function postSeconds(running: OpenLoop, closed: SecondStats[]): void {
-  if (closed.length === 0) return;
-  post({
-    type: 'second',
-    stats: closed,
-    inFlight: running.inFlight,
-    summary: running.recorder.summary(performance.now()),
-  });
-}
-
-function finish(): void {
-  const running = loop as OpenLoop;
-  clearInterval(timer);
-  const deadline = performance.now() + TIMEOUT_MS;
-  const wait = setInterval(() => {
-    if (running.inFlight > 0 && performance.now() < deadline) return;
-    clearInterval(wait);
-    const { results, last } = running.results('browser', target);
-    if (last.length)
-      post({ type: 'second', stats: last, inFlight: running.inFlight, summary: results.summary });
-    post({ type: 'done', results });
-    loop = undefined;
-  }, 50);
-}
-
-self.onmessage = (e: MessageEvent<WorkerCommand>) => {
+self.onmessage = (e: MessageEvent<EngineCommand>) => {
   const command = e.data;
-  if (command.type === 'start' && !loop) {
-    target = command.target.replace(/\/+$/, '');
-    const running = new OpenLoop({
+  if (command.type === 'start' && !run) {
+    const target = command.target.replace(/\/+$/, '');
+    const started = runOpenLoop({
+      engine: 'browser',
+      target,
       plan: command.plan,
-      now: () => performance.now(),
       maxInFlight: command.maxInFlight,
-      send,
+      timeoutMs: command.timeoutMs,
+      tickMs: TICK_MS,
+      clock: () => performance.now(),
+      every: (ms, fn) => {
+        const timer = setInterval(fn, ms);
+        return () => clearInterval(timer);
+      },
+      transport: fetchTransport(target, command.timeoutMs),
+      onEvent: post,
     });
-    loop = running;
-    timer = setInterval(() => {
-      postSeconds(running, running.tick());
-      if (running.finished) finish();
-    }, TICK_MS);
-  } else if (command.type === 'update' && loop) {
-    postSeconds(loop, loop.update(command.change));
+    run = started;
+    post({ type: 'state', running: true, plan: command.plan });
+    void started.done.then((results) => {
+      run = undefined;
+      post({ type: 'state', running: false, plan: results.plan });
+    });
+  } else if (command.type === 'update' && run) {
+    run.update(command.change);
   } else if (command.type === 'stop') {
-    loop?.stop();
+    run?.stop();
   }
 };

@@ -2,10 +2,12 @@
 import { css, html, LitElement, unsafeCSS } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import { type DbStats, TARGET_FUNCTIONS } from '../../../contract/functions.ts';
+import type { FunctionStatus } from '../../../contract/openfaas.ts';
+import { DEFAULT_PLAN, mergePlan, type Plan, type PlanChange, parsePlan } from '../../../contract/plan.ts';
+import type { SecondStats } from '../../../contract/results.ts';
 import k6Script from '../../k6/systembreaker.js?raw';
 import { bakePlan } from '../core/k6.ts';
-import { DEFAULT_PLAN, type Plan, TARGET_FUNCTIONS, validatePlan } from '../core/plan.ts';
-import type { SecondStats } from '../core/recorder.ts';
 import { toCsv } from '../core/results.ts';
 import { EngineController, type EngineKind } from './engine-controller.ts';
 import { PollController } from './poll-controller.ts';
@@ -17,18 +19,6 @@ import './sb-chart.ts';
 import './sb-dial.ts';
 import './sb-summary.ts';
 import './sb-target.ts';
-
-interface FunctionStatus {
-  name: string;
-  replicas: number;
-  availableReplicas: number;
-}
-
-interface DbStats {
-  rows: number;
-  blobBytes: number;
-  server: { threadsConnected: number; maxConnections: number };
-}
 
 const COLORS: Record<string, string> = { randstore: '#f4a259', randshow: '#6cb6ff', dbstats: '#9ccc65' };
 const ERROR_COLORS = ['#ff6b6b', '#ffb86b', '#f1fa8c', '#bd93f9', '#ff79c6', '#8be9fd', '#50fa7b'];
@@ -105,7 +95,7 @@ export class SbApp extends LitElement {
         plan?: Plan;
       };
       if (saved.baseUrl) this.target = { ...this.target, baseUrl: saved.baseUrl };
-      if (saved.plan) this.plan = validatePlan(saved.plan);
+      if (saved.plan) this.plan = parsePlan(saved.plan);
     } catch {}
   }
 
@@ -161,12 +151,12 @@ export class SbApp extends LitElement {
 
   private onPlanChange(part: Partial<Plan>): void {
     try {
-      this.plan = validatePlan({ ...this.plan, ...part, ratio: { ...this.plan.ratio, ...part.ratio } });
+      this.plan = parsePlan(mergePlan(this.plan, part));
     } catch {
       return; // the inputs keep their bounds; a half-typed value is ignored
     }
     this.save();
-    const live: Partial<Pick<Plan, 'rate' | 'ratio' | 'strategy'>> = {};
+    const live: PlanChange = {};
     if (part.rate !== undefined) live.rate = this.plan.rate;
     if (part.ratio) live.ratio = this.plan.ratio;
     if (part.strategy) live.strategy = this.plan.strategy;
@@ -214,7 +204,7 @@ export class SbApp extends LitElement {
         }}></sb-target>
       </header>
       <section aria-label="Load">
-        <sb-dial .plan=${this.plan} .engine=${this.engineKind} ?running=${this.engine.running}
+        <sb-dial .plan=${this.plan} .engine=${this.engineKind} ?running=${this.engine.status !== 'idle'}
           @plan-change=${(e: CustomEvent<Partial<Plan>>) => this.onPlanChange(e.detail)}
           @engine-change=${(e: CustomEvent<EngineKind>) => {
             this.engineKind = e.detail;
@@ -225,7 +215,13 @@ export class SbApp extends LitElement {
           <button id="export-csv" ?disabled=${!results} @click=${() => results && this.download('systembreaker-results.csv', 'text/csv', toCsv(results))}>Export CSV</button>
           <button id="export-k6" @click=${() => this.download('systembreaker-plan.js', 'text/javascript', bakePlan(k6Script, this.plan))}>Export as k6 script</button>
         </div>
-        ${this.engine.error ? html`<p class="status error" role="alert">${this.engine.error}</p>` : ''}
+        ${
+          this.engine.status === 'lost'
+            ? html`<p class="status error" role="alert">${this.engine.error} <button id="reconnect" @click=${() => this.engine.reconnect()}>Reconnect</button></p>`
+            : this.engine.error
+              ? html`<p class="status error" role="alert">${this.engine.error}</p>`
+              : ''
+        }
       </section>
       <section aria-label="Now">
         <sb-summary .last=${this.last} .summary=${this.engine.summary} .inFlight=${this.engine.inFlight} .ceiling=${this.ceiling()}></sb-summary>

@@ -1,6 +1,7 @@
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { type Plan, PROFILES, type Profile, STRATEGIES, type Strategy } from '../core/plan.ts';
+import { STRATEGIES, type Strategy } from '../../../contract/functions.ts';
+import { type Plan, PROFILES, type Profile } from '../../../contract/plan.ts';
 import type { EngineKind } from './engine-controller.ts';
 
 /**

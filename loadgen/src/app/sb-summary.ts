@@ -1,6 +1,6 @@
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { FunctionSummary, SecondStats } from '../core/recorder.ts';
+import type { FunctionSummary, SecondStats } from '../../../contract/results.ts';
 
 /** Per function: dialled and achieved rate now, totals and percentiles so far. */
 @customElement('sb-summary')

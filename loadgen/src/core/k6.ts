@@ -1,4 +1,7 @@
-import { type Plan, planFromText, shares, stagesFor, TARGET_FUNCTIONS, validatePlan } from './plan.ts';
+import type { Answer } from '../../../contract/engine.ts';
+import { TARGET_FUNCTIONS } from '../../../contract/functions.ts';
+import { type Plan, parsePlan } from '../../../contract/plan.ts';
+import { planFromText, shares, stagesFor } from './plan.ts';
 
 /** SLOs per function that k6's thresholds enforce (p95 of http_req_duration, ms). */
 export const P95_SLO_MS: Record<string, number> = { randstore: 2000, randshow: 1000 };
@@ -89,5 +92,17 @@ export const BAKED_PLAN_MARKER = '// systembreaker: plan baked in by "export as 
  * the plan is set before the bundle runs; -e BASE_URL still picks the target.
  */
 export function bakePlan(script: string, plan: Plan): string {
-  return `${BAKED_PLAN_MARKER}\nglobalThis.SYSTEMBREAKER_PLAN = ${JSON.stringify(validatePlan(plan))};\n${script}`;
+  return `${BAKED_PLAN_MARKER}\nglobalThis.SYSTEMBREAKER_PLAN = ${JSON.stringify(parsePlan(plan))};\n${script}`;
+}
+
+/**
+ * k6's error codes for a request that ran out of time: 1050 "request timeout" and 1211 "dial
+ * timeout" (k6 lib/netext/httpext/error_codes.go); any other status-0 answer is a network failure.
+ */
+const K6_TIMEOUT_CODES = [1050, 1211];
+
+/** A k6 response as the engines' shared classification (contract/engine.ts outcomeCode) reads it. */
+export function answerOf(res: { status: number; error_code: number; body: unknown }): Answer {
+  if (res.status === 0) return { failure: K6_TIMEOUT_CODES.includes(res.error_code) ? 'timeout' : 'network' };
+  return { status: res.status, body: typeof res.body === 'string' ? res.body : '' };
 }

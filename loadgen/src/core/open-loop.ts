@@ -1,7 +1,9 @@
+import { TARGET_FUNCTIONS, type TargetFunction } from '../../../contract/functions.ts';
+import { mergePlan, type Plan, type PlanChange } from '../../../contract/plan.ts';
+import type { RunResults, SecondStats } from '../../../contract/results.ts';
 import { RatioPicker } from './picker.ts';
-import { type Plan, rateAt, shares, TARGET_FUNCTIONS, type TargetFunction, totalDurationS } from './plan.ts';
-import { type Outcome, Recorder, type SecondStats } from './recorder.ts';
-import type { RunResults } from './results.ts';
+import { rateAt, shares, totalDurationS } from './plan.ts';
+import { type Outcome, Recorder } from './recorder.ts';
 import { Scheduler } from './scheduler.ts';
 
 export interface OpenLoopOptions {
@@ -42,8 +44,8 @@ export class OpenLoop {
   }
 
   /** Applies at once (the rate through the scheduler, the ratio through the picker); returns what the tick closed. */
-  update(change: Partial<Pick<Plan, 'rate' | 'ratio' | 'strategy'>>): SecondStats[] {
-    this.plan = { ...this.plan, ...change, ratio: { ...this.plan.ratio, ...change.ratio } };
+  update(change: PlanChange): SecondStats[] {
+    this.plan = mergePlan(this.plan, change);
     if (change.ratio) {
       this.picker.setWeights(this.plan.ratio);
       this.share = shares(this.plan.ratio);
@@ -113,15 +115,5 @@ export class OpenLoop {
         summary: this.recorder.summary(end),
       },
     };
-  }
-}
-
-/** The stable code of a SystemBreaker error body, if it is one. */
-export function errorCodeOf(body: string): string | undefined {
-  try {
-    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
-    return typeof code === 'string' ? code : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -1,41 +1,16 @@
+import { TARGET_FUNCTIONS, type TargetFunction } from '../../../contract/functions.ts';
+import { DEFAULT_PLAN, type Plan, parsePlan } from '../../../contract/plan.ts';
+
 /**
- * What to send: a total rate, how it splits between functions, for how long, and in what
- * shape over time. Shared by every engine (browser, Node, k6); no DOM, no Node imports.
+ * How a plan runs over time: each profile's stages, the rate at an instant, the shares of the
+ * ratio, and plans given as text. The plan itself and its checks are in contract/plan.ts.
  */
-export const TARGET_FUNCTIONS = ['randstore', 'randshow'] as const;
-export type TargetFunction = (typeof TARGET_FUNCTIONS)[number];
-
-export const PROFILES = ['constant', 'ramp', 'spike', 'seed-demo'] as const;
-export type Profile = (typeof PROFILES)[number];
-
-export const STRATEGIES = ['order-by-rand', 'random-id', 'pk-subquery'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
-
-export interface Plan {
-  /** Total requests per second at the plan's peak (the held rate of a profile). */
-  rate: number;
-  /** Weights per function; e.g. { randstore: 1, randshow: 3 }. */
-  ratio: Record<TargetFunction, number>;
-  /** randshow's ?strategy=. */
-  strategy: Strategy;
-  profile: Profile;
-  /** Total length in seconds; 0 = until stopped (constant profile only). */
-  durationS: number;
-}
 
 /** One leg of a profile: the rate goes linearly to `target` over `durationS` (as k6's stages). */
 export interface Stage {
   durationS: number;
   target: number;
 }
-
-export const DEFAULT_PLAN: Plan = {
-  rate: 20,
-  ratio: { randstore: 1, randshow: 3 },
-  strategy: 'order-by-rand',
-  profile: 'constant',
-  durationS: 60,
-};
 
 /** The shape of each profile; seed-demo ignores durationS: its length is what autoscaling needs. */
 export function stagesFor(plan: Pick<Plan, 'rate' | 'profile' | 'durationS'>): {
@@ -136,30 +111,6 @@ export function parseRatio(text: string): Record<TargetFunction, number> {
   return out;
 }
 
-/** Checks a plan from outside (CLI, HTTP, env) and names the bad field. */
-export function validatePlan(p: Partial<Plan>): Plan {
-  const plan = { ...DEFAULT_PLAN, ...p, ratio: { ...DEFAULT_PLAN.ratio, ...p.ratio } };
-  if (!Number.isFinite(plan.rate) || plan.rate < 0 || plan.rate > 100_000) {
-    throw new Error(`rate must be a number from 0 to 100000 requests/s; got ${JSON.stringify(p.rate)}`);
-  }
-  if (!PROFILES.includes(plan.profile))
-    throw new Error(`profile must be one of ${PROFILES.join(', ')}; got ${JSON.stringify(plan.profile)}`);
-  if (!STRATEGIES.includes(plan.strategy)) {
-    throw new Error(`strategy must be one of ${STRATEGIES.join(', ')}; got ${JSON.stringify(plan.strategy)}`);
-  }
-  if (!Number.isFinite(plan.durationS) || plan.durationS < 0 || plan.durationS > 86_400) {
-    throw new Error(`duration must be from 0 to 86400 s; got ${JSON.stringify(p.durationS)}`);
-  }
-  for (const [fn, w] of Object.entries(plan.ratio)) {
-    if (!TARGET_FUNCTIONS.includes(fn as TargetFunction) || !Number.isFinite(w) || w < 0) {
-      throw new Error(
-        `ratio weights must be ≥ 0 for ${TARGET_FUNCTIONS.join(', ')}; got ${fn}=${JSON.stringify(w)}`,
-      );
-    }
-  }
-  return plan;
-}
-
 /** Parses "60s", "2m", "1h", "90" (seconds). */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
@@ -181,13 +132,14 @@ export interface PlanText {
 /** Parses and checks a plan given as text; the error names the bad part. */
 export function planFromText(t: PlanText): Plan {
   if (t.rate !== undefined && !Number.isFinite(Number(t.rate))) {
-    throw new Error(`rate must be a number from 0 to 100000 requests/s; got ${JSON.stringify(t.rate)}`);
+    // Not a number at all: say so with the text given, not with NaN.
+    return parsePlan({ rate: t.rate });
   }
-  return validatePlan({
+  return parsePlan({
     rate: t.rate === undefined ? DEFAULT_PLAN.rate : Number(t.rate),
     ratio: t.ratio ? parseRatio(t.ratio) : DEFAULT_PLAN.ratio,
-    profile: (t.profile ?? DEFAULT_PLAN.profile) as Profile,
-    strategy: (t.strategy ?? DEFAULT_PLAN.strategy) as Strategy,
+    profile: t.profile ?? DEFAULT_PLAN.profile,
+    strategy: t.strategy ?? DEFAULT_PLAN.strategy,
     durationS: t.duration ? parseDuration(t.duration) : DEFAULT_PLAN.durationS,
   });
 }

@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
+import type { FunctionSummary, SecondStats, StatusClass } from '../../../contract/results.ts';
 
 /** How one request ended. `status` 0 means no HTTP answer (network error, timeout). */
 export interface Outcome {
@@ -9,38 +10,6 @@ export interface Outcome {
   status: number;
   /** The answer's stable error code, or the network error's, when it failed. */
   errorCode?: string;
-}
-
-export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'net';
-
-/** What was sent to one function, what came back, and how long it took, over some span. */
-interface Counts {
-  fn: string;
-  sent: number;
-  completed: number;
-  dropped: number;
-  byClass: Record<StatusClass, number>;
-  byCode: Record<string, number>;
-  /** Latency from the intended send time, ms. */
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-
-/** One function's second. */
-export interface SecondStats extends Counts {
-  /** Seconds since the run started. */
-  t: number;
-  /** Requests/s the plan asked of this function in this second. */
-  dialled: number;
-}
-
-/** One function's whole run. */
-export interface FunctionSummary extends Counts {
-  /** Completed requests per second over the run. */
-  rate: number;
 }
 
 type Histogram = ReturnType<typeof hdr.build>;

@@ -1,4 +1,5 @@
-import type { Plan, TargetFunction } from './plan.ts';
+import type { TargetFunction } from '../../../contract/functions.ts';
+import type { Plan } from '../../../contract/plan.ts';
 
 export interface RequestSpec {
   method: 'GET' | 'POST';

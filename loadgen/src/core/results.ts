@@ -1,16 +1,4 @@
-import type { Plan } from './plan.ts';
-import type { FunctionSummary, SecondStats } from './recorder.ts';
-
-/** What a run exports: the same shape from the browser app (JSON) and `npm run load --out`. */
-export interface RunResults {
-  version: 1;
-  engine: 'browser' | 'server' | 'node' | 'k6';
-  target: string;
-  plan: Plan;
-  startedAt: string;
-  seconds: SecondStats[];
-  summary: FunctionSummary[];
-}
+import type { RunResults } from '../../../contract/results.ts';
 
 const CSV_COLUMNS = [
   't',

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { type Plan, PROFILES, planFromText } from '../core/plan.ts';
-import type { SecondStats } from '../core/recorder.ts';
+import { STRATEGIES } from '../../../contract/functions.ts';
+import { type Plan, PROFILES } from '../../../contract/plan.ts';
+import { planFromText } from '../core/plan.ts';
 import { LoadEngine } from './engine.ts';
 
 const usage = `Usage: npm run load -- [options]
@@ -11,7 +12,7 @@ const usage = `Usage: npm run load -- [options]
   --ratio R            randstore=1,randshow=3 or 1:3 (default 1:3)
   --duration D         30s, 5m, 1h (default 60s; 0 = until Ctrl-C, constant only)
   --profile P          ${PROFILES.join(' | ')} (default constant)
-  --strategy S         randshow's order-by-rand | random-id (default order-by-rand)
+  --strategy S         randshow's ${STRATEGIES.join(' | ')} (default order-by-rand)
   --max-in-flight N    sends due beyond this many in flight are dropped and counted (default 512)
   --connections N      sockets to the gateway (default 64)
   --timeout-ms N       per request (default 30000)
@@ -66,7 +67,9 @@ const engine = new LoadEngine({
   maxInFlight: positive('max-in-flight', values['max-in-flight']),
   connections: positive('connections', values.connections),
   timeoutMs: positive('timeout-ms', values['timeout-ms']),
-  onSecond(stats: SecondStats[], inFlight) {
+  onEvent(event) {
+    if (event.type !== 'second') return;
+    const { stats, inFlight } = event;
     const t = stats[0]?.t ?? 0;
     const dialled = stats.reduce((s, x) => s + x.dialled, 0);
     const achieved = stats.reduce((s, x) => s + x.completed, 0);

@@ -1,9 +1,8 @@
 import { Pool } from 'undici';
-import { errorCodeOf, OpenLoop } from '../core/open-loop.ts';
-import type { Plan, TargetFunction } from '../core/plan.ts';
-import type { FunctionSummary, SecondStats } from '../core/recorder.ts';
-import { requestFor } from '../core/requests.ts';
-import type { RunResults } from '../core/results.ts';
+import type { Answer, EngineEvent } from '../../../contract/engine.ts';
+import type { Plan, PlanChange } from '../../../contract/plan.ts';
+import type { RunResults } from '../../../contract/results.ts';
+import { type LoadRun, runOpenLoop, type Transport } from '../core/run.ts';
 
 export interface EngineOptions {
   /** Gateway base URL, e.g. http://127.0.0.1:8080. */
@@ -14,27 +13,52 @@ export interface EngineOptions {
   connections: number;
   /** A request without an answer by then counts as a TIMEOUT error. */
   timeoutMs: number;
-  /** Called with each finished second, one entry per function, and the run's summary so far. */
-  onSecond?: (stats: SecondStats[], inFlight: number, summary: FunctionSummary[]) => void;
+  /** Each finished second (one entry per function) and the end, as the engine protocol has them. */
+  onEvent?: (event: EngineEvent) => void;
 }
 
 const TICK_MS = 1;
 
+const UNDICI_TIMEOUTS = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Calls over an undici Pool; an error body is read for its code, any other body dumped. */
+function undiciTransport(pool: Pool, basePath: string, timeoutMs: number): Transport {
+  return async (_fn, spec): Promise<Answer> => {
+    try {
+      const res = await pool.request({
+        method: spec.method,
+        path: `${basePath}${spec.path}`,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      if (res.statusCode < 400) {
+        await res.body.dump();
+        return { status: res.statusCode };
+      }
+      return { status: res.statusCode, body: await res.body.text().catch(() => '') };
+    } catch (err) {
+      return { failure: UNDICI_TIMEOUTS.has((err as { code?: string }).code ?? '') ? 'timeout' : 'network' };
+    }
+  };
+}
+
 /**
- * The Node engine: the shared open loop on a 1 ms timer, sending with undici. Latency is
+ * The Node engine: the shared run loop on a 1 ms timer, sending with undici. Latency is
  * measured from the intended send time.
  */
 export class LoadEngine {
   private readonly pool: Pool;
   private readonly basePath: string;
-  private readonly pending: Array<Partial<Pick<Plan, 'rate' | 'ratio' | 'strategy'>>> = [];
-  private loop: OpenLoop | undefined;
-  private plan: Plan;
+  private readonly pending: PlanChange[] = [];
+  private current: LoadRun | undefined;
   private stopRequested = false;
   private done: Promise<RunResults> | undefined;
 
   constructor(private readonly options: EngineOptions) {
-    this.plan = options.plan;
     const url = new URL(options.target);
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
@@ -45,86 +69,49 @@ export class LoadEngine {
   }
 
   get currentPlan(): Plan {
-    return this.loop?.plan ?? this.plan;
+    return this.current?.plan ?? this.options.plan;
   }
 
   get inFlightCount(): number {
-    return this.loop?.inFlight ?? 0;
+    return this.current?.inFlight ?? 0;
   }
 
-  update(change: Partial<Pick<Plan, 'rate' | 'ratio' | 'strategy'>>): void {
-    if (this.loop) this.emit(this.loop, this.loop.update(change));
+  update(change: PlanChange): void {
+    if (this.current) this.current.update(change);
     else this.pending.push(change);
   }
 
   stop(): void {
     this.stopRequested = true;
-    this.loop?.stop();
+    this.current?.stop();
   }
 
   /** Runs the plan to its end (or until stop()) and resolves with the results. */
   run(): Promise<RunResults> {
-    this.done ??= new Promise<RunResults>((resolve) => {
-      const loop = new OpenLoop({
-        plan: this.plan,
-        now: () => performance.now(),
+    this.done ??= (async () => {
+      const run = runOpenLoop({
+        engine: 'node',
+        target: this.options.target,
+        plan: this.options.plan,
         maxInFlight: this.options.maxInFlight,
-        send: (fn, intended) => this.send(loop, fn, intended),
+        timeoutMs: this.options.timeoutMs,
+        tickMs: TICK_MS,
+        clock: () => performance.now(),
+        every: (ms, fn) => {
+          const timer = setInterval(fn, ms);
+          return () => clearInterval(timer);
+        },
+        transport: undiciTransport(this.pool, this.basePath, this.options.timeoutMs),
+        ...(this.options.onEvent ? { onEvent: this.options.onEvent } : {}),
       });
-      this.loop = loop;
-      for (const change of this.pending.splice(0)) loop.update(change);
-      if (this.stopRequested) loop.stop();
-      const timer = setInterval(() => {
-        this.emit(loop, loop.tick());
-        if (!loop.finished) return;
-        clearInterval(timer);
-        void this.finish(loop).then(resolve);
-      }, TICK_MS);
-    });
+      this.current = run;
+      for (const change of this.pending.splice(0)) run.update(change);
+      if (this.stopRequested) run.stop();
+      const results = await run.done;
+      // Requests still unanswered past the timeout are abandoned, not waited for.
+      await (run.inFlight > 0 ? this.pool.destroy() : this.pool.close());
+      return results;
+    })();
     return this.done;
-  }
-
-  private emit(loop: OpenLoop, seconds: SecondStats[]): void {
-    if (seconds.length > 0)
-      this.options.onSecond?.(seconds, loop.inFlight, loop.recorder.summary(performance.now()));
-  }
-
-  private send(loop: OpenLoop, fn: TargetFunction, intendedMs: number): void {
-    const spec = requestFor(fn, loop.plan);
-    this.pool
-      .request({
-        method: spec.method,
-        path: `${this.basePath}${spec.path}`,
-        headersTimeout: this.options.timeoutMs,
-        bodyTimeout: this.options.timeoutMs,
-      })
-      .then(async (res) => {
-        let errorCode: string | undefined;
-        if (res.statusCode >= 400) {
-          errorCode = errorCodeOf(await res.body.text().catch(() => '')) ?? `HTTP_${res.statusCode}`;
-        } else {
-          await res.body.dump();
-        }
-        loop.complete({ fn, intendedMs, status: res.statusCode, ...(errorCode ? { errorCode } : {}) });
-      })
-      .catch((err: { code?: string }) => {
-        const timeout = err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT';
-        loop.complete({
-          fn,
-          intendedMs,
-          status: 0,
-          errorCode: timeout ? 'TIMEOUT' : (err.code ?? 'NETWORK'),
-        });
-      });
-  }
-
-  private async finish(loop: OpenLoop): Promise<RunResults> {
-    const deadline = performance.now() + this.options.timeoutMs;
-    while (loop.inFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    const { results, last } = loop.results('node', this.options.target);
-    this.emit(loop, last);
-    // Requests still unanswered past the timeout are abandoned, not waited for.
-    await (loop.inFlight > 0 ? this.pool.destroy() : this.pool.close());
-    return results;
   }
 }

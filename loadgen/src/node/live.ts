@@ -1,14 +1,15 @@
-import type { LiveCommand, LiveEvent } from '../core/live.ts';
+import type { EngineCommand, EngineEvent } from '../../../contract/engine.ts';
 import { LoadEngine } from './engine.ts';
 
 /**
  * The server engine's process, started by the local gateway with an IPC channel:
  * load is generated here, outside the gateway's event loop, and the gateway only relays.
+ * It speaks the engine protocol of contract/engine.ts, as the browser engine's worker does.
  */
-const send = (event: LiveEvent) => process.send?.(event);
+const send = (event: EngineEvent) => process.send?.(event);
 let engine: LoadEngine | undefined;
 
-process.on('message', (command: LiveCommand) => {
+process.on('message', (command: EngineCommand) => {
   try {
     if (command.type === 'start' && !engine) {
       const running = new LoadEngine({
@@ -16,13 +17,12 @@ process.on('message', (command: LiveCommand) => {
         plan: command.plan,
         maxInFlight: command.maxInFlight,
         connections: Math.min(256, command.maxInFlight),
-        timeoutMs: 30_000,
-        onSecond: (stats, inFlight, summary) => send({ type: 'second', stats, inFlight, summary }),
+        timeoutMs: command.timeoutMs,
+        onEvent: send,
       });
       engine = running;
       send({ type: 'state', running: true, plan: command.plan });
       void running.run().then((results) => {
-        send({ type: 'done', summary: results.summary });
         send({ type: 'state', running: false, plan: results.plan });
         process.disconnect?.();
       });

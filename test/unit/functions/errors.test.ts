@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ERRORS as ERROR_STATUS } from '../../../contract/errors.ts';
 import { classifyDbError } from '../../../functions/lib/db/pool.ts';
-import { AppError, ERROR_STATUS, errorResponse } from '../../../functions/lib/errors.ts';
+import { AppError, errorResponse } from '../../../functions/lib/errors.ts';
 
 const dbError = (fields: Record<string, unknown>) => Object.assign(new Error('mysql said no'), fields);
 

@@ -1,0 +1,68 @@
+/**
+ * Every error code a caller can see, with the HTTP status it comes with: the functions',
+ * the gateway's, and those the load engines give a call that got no answer. Callers (the
+ * app, the engines, k6, the fault suite) match on the code, never on the message.
+ */
+export const ERRORS = {
+  // requests the functions or the gateway refuse
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  BODY_TOO_LARGE: 413,
+  // randshow
+  NO_CATS: 404,
+  NO_SUCH_CAT: 404,
+  // randstore's cat source
+  SOURCE_UNREACHABLE: 502,
+  SOURCE_TIMEOUT: 504,
+  SOURCE_HTTP_ERROR: 502,
+  SOURCE_TOO_LARGE: 502,
+  SOURCE_TOO_MANY_REDIRECTS: 502,
+  SOURCE_BAD_RESPONSE: 502,
+  SOURCE_NOT_IMAGE: 502,
+  IMAGE_TOO_LARGE: 502,
+  // MySQL
+  DB_UNAVAILABLE: 503,
+  DB_TOO_MANY_CONNECTIONS: 503,
+  DB_TIMEOUT: 504,
+  DB_SCHEMA_MISSING: 500,
+  INTEGRITY_MISMATCH: 500,
+  // the function server
+  SHUTTING_DOWN: 503,
+  INTERNAL: 500,
+  // the local gateway
+  FUNCTION_NOT_FOUND: 404,
+  NO_REPLICAS: 503,
+  REPLICA_FAILED: 502,
+  UPSTREAM_TIMEOUT: 504,
+  LOAD_RUNNING: 409,
+  LOAD_NOT_RUNNING: 409,
+  /** The client left before the answer: nobody reads it, the metrics count it (nginx's 499). */
+  CLIENT_CLOSED: 499,
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+export const isErrorCode = (code: unknown): code is ErrorCode =>
+  typeof code === 'string' && Object.hasOwn(ERRORS, code);
+
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+/** The code of an error body, if the text is one (any code: an older or newer peer may add some). */
+export function errorCodeOf(text: string): string | undefined {
+  try {
+    const code: unknown = (JSON.parse(text) as { error?: { code?: unknown } } | null)?.error?.code;
+    return typeof code === 'string' && code !== '' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}

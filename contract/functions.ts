@@ -1,0 +1,98 @@
+/**
+ * The functions and what they answer: the words every side (functions, gateway, engines,
+ * app, k6, faults, bench) uses for them. No DOM and no Node imports: this compiles for the
+ * browser, k6 and Node alike (contract/tsconfig.json allows nothing else).
+ */
+
+/** The functions of the stack, in stack.yml's order. */
+export const FUNCTION_NAMES = ['randstore', 'randshow', 'dbstats'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** The functions load is aimed at (dbstats is polled beside the load, not loaded). */
+export const TARGET_FUNCTIONS = ['randstore', 'randshow'] as const satisfies readonly FunctionName[];
+export type TargetFunction = (typeof TARGET_FUNCTIONS)[number];
+
+/** How randshow picks its row (`?strategy=`). */
+export const STRATEGIES = ['order-by-rand', 'random-id', 'pk-subquery'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** What randshow serves (`?format=`). */
+export const SHOW_FORMATS = ['html', 'raw', 'json'] as const;
+export type ShowFormat = (typeof SHOW_FORMATS)[number];
+
+/** How randstore stores the image bytes. */
+export const STORAGE_ENCODINGS = ['escaped-base64', 'raw'] as const;
+export type StorageEncoding = (typeof STORAGE_ENCODINGS)[number];
+
+/** How a replica sizes its pool. */
+export const CONNECTION_MODES = ['naive', 'budget'] as const;
+export type ConnectionMode = (typeof CONNECTION_MODES)[number];
+
+/** randstore's answer (200). */
+export interface StoredAnswer {
+  id: number;
+  bytes: number;
+  storedBytes: number;
+  mime: string;
+  width: number;
+  height: number;
+  sha256: string;
+  encoding: StorageEncoding;
+  resized: boolean;
+  ms: number;
+}
+
+/** What randshow tells about the cat it served (the json format, and headers of the others). */
+export interface ShownCat {
+  id: number;
+  createdAt: string;
+  sourceUrl: string;
+  mime: string;
+  width: number;
+  height: number;
+  bytes: number;
+  storedBytes: number;
+  sha256: string;
+  encoding: string;
+  /** How the row was found: a strategy, or `by-id` for ?id=. */
+  strategy: Strategy | 'by-id';
+  ms: number;
+}
+
+export interface TableStats {
+  rows: number;
+  blobBytes: number;
+  originalBytes: number;
+}
+
+export interface ServerStats {
+  version: string;
+  threadsConnected: number;
+  maxUsedConnections: number;
+  maxConnections: number;
+  abortedConnects: number;
+  connectionErrorsMaxConnections: number;
+  uptimeSeconds: number;
+}
+
+/** One replica's pool. */
+export interface PoolStats {
+  /** Connections open, in use or idle. */
+  total: number;
+  /** Open and idle. */
+  free: number;
+  /** Statements waiting for a connection. */
+  queued: number;
+  /** The most connections this replica may hold now. */
+  limit: number;
+  /** naive: a fixed pool; budget: sized from max_connections. */
+  mode: ConnectionMode;
+}
+
+/** dbstats's answer. */
+export interface DbStats extends TableStats {
+  server: ServerStats;
+  /** The pool of the replica that answered. */
+  pool: PoolStats | null;
+  ms: number;
+}

@@ -1,0 +1,73 @@
+import { Hono } from 'hono';
+import type { FunctionStatus } from '../../contract/openfaas.ts';
+import { scaleRequest } from '../../contract/openfaas.ts';
+import type { Logger } from '../../functions/lib/log.ts';
+import type { Autoscaler } from '../autoscale/scaler.ts';
+import type { Edition } from '../editions.ts';
+import { functionNotFound, GatewayError, readJson } from '../errors.ts';
+import type { ReplicaSet } from '../replica-set.ts';
+import type { GatewayEnv } from './types.ts';
+
+export interface SystemDeps {
+  sets: ReadonlyMap<string, ReplicaSet>;
+  autoscaler: Autoscaler;
+  /** The OpenFaaS the scaling policy plays: what a manual scale is made into. */
+  edition: Edition;
+  log: Logger;
+}
+
+/** FunctionStatus as OpenFaaS's /system/functions reports it. */
+function functionStatus(set: ReplicaSet): FunctionStatus {
+  const { spec } = set;
+  return {
+    name: spec.name,
+    image: spec.image,
+    namespace: 'openfaas-fn',
+    envProcess: 'node functions/server/main.ts',
+    envVars: spec.environment,
+    labels: spec.labels,
+    annotations: spec.annotations,
+    secrets: spec.secrets,
+    replicas: set.desired,
+    availableReplicas: set.available,
+    invocationCount: set.invocationCount,
+  };
+}
+
+/** OpenFaaS's system API: the functions, one function, scaling by hand, and the scale events. */
+export function systemRoutes(deps: SystemDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  const setOf = (name: string) => {
+    const set = deps.sets.get(name);
+    if (!set) throw functionNotFound(name);
+    return set;
+  };
+
+  app.get('/system/functions', (c) => c.json([...deps.sets.values()].map(functionStatus)));
+  app.get('/system/function/:name', (c) => c.json(functionStatus(setOf(c.req.param('name')))));
+  app.get('/system/scale-events', (c) => c.json(deps.autoscaler.events));
+
+  app.post('/system/scale-function/:name', async (c) => {
+    const name = c.req.param('name');
+    const set = setOf(name);
+    const parsed = scaleRequest.safeParse(await readJson(c));
+    if (!parsed.success) {
+      throw new GatewayError(
+        'BAD_REQUEST',
+        'the body must be {"serviceName": NAME, "replicas": an integer from 0 to 100}',
+      );
+    }
+    const { serviceName, replicas } = parsed.data;
+    if (serviceName !== undefined && serviceName !== name)
+      throw new GatewayError(
+        'BAD_REQUEST',
+        `serviceName ${JSON.stringify(serviceName)} does not match ${name}`,
+      );
+    // As the edition would: CE's gateway makes 0 one replica and caps at 5, still with a 202.
+    const applied = deps.edition.manualScale(replicas);
+    deps.log.info('scaling by hand', { function: name, from: set.desired, to: applied, asked: replicas });
+    set.scaleTo(applied);
+    return c.body(null, 202);
+  });
+  return app;
+}
