@@ -1,6 +1,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Hono } from 'hono';
+import { errorBody } from '../contract/errors.ts';
 import { CAT_FORMATS, type CatFormat, type CatSpec, drawCat, MIME } from './draw.ts';
 
 /** Ways the local cat source can be told to misbehave, per request (`?fault=`) or for every request. */
@@ -56,6 +60,7 @@ function intParam(url: URL, name: string, min: number, max: number): number | un
 /**
  * Serves generated cat pictures (varied in size and format) and misbehaves on request,
  * so that randstore's handling of a bad upstream can be tested without the internet.
+ * Routes on Hono; /cat writes on the raw response, since its faults pace the bytes.
  *   GET /cat[?format=jpeg|png|webp&width=&height=&seed=&fault=]
  *   GET /v1/images/search   → [{"url": "<this server>/cat?…"}] (TheCatAPI's shape)
  *   PUT /_/fault?fault=…     sets the fault for requests that name none
@@ -190,42 +195,28 @@ export async function startCatSource(options: CatSourceServerOptions = {}): Prom
     return copy;
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://cat-source');
-    const reply = async () => {
-      if (url.pathname === '/cat' && (req.method === 'GET' || req.method === 'HEAD'))
-        return serveCat(req, res, url);
-      if (url.pathname === '/v1/images/search' && req.method === 'GET') {
-        const target = new URL('/cat', `http://${req.headers.host}`);
-        for (const [k, v] of url.searchParams) target.searchParams.set(k, v);
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify([{ url: target.toString() }]));
-        return;
-      }
-      if (url.pathname === '/_/fault' && req.method === 'PUT') {
-        const wanted = url.searchParams.get('fault') as Fault;
-        if (!FAULTS.includes(wanted)) {
-          res
-            .writeHead(400, { 'content-type': 'text/plain' })
-            .end(`fault must be one of ${FAULTS.join(', ')}`);
-          return;
-        }
-        fault = wanted;
-        res.writeHead(204).end();
-        return;
-      }
-      if (url.pathname === '/_/health') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ fault, served }));
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    };
-    reply().catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(String(err));
-    });
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  app.get('/cat', async (c) => {
+    await serveCat(c.env.incoming, c.env.outgoing, new URL(c.req.url));
+    return RESPONSE_ALREADY_SENT;
   });
+  app.get('/v1/images/search', (c) => {
+    const url = new URL(c.req.url);
+    const target = new URL('/cat', url.origin);
+    for (const [k, v] of url.searchParams) target.searchParams.set(k, v);
+    return c.json([{ url: target.toString() }]);
+  });
+  app.put('/_/fault', (c) => {
+    const wanted = c.req.query('fault') as Fault;
+    if (!FAULTS.includes(wanted))
+      return c.json(errorBody('BAD_REQUEST', `fault must be one of ${FAULTS.join(', ')}`), 400);
+    fault = wanted;
+    return c.body(null, 204);
+  });
+  app.get('/_/health', (c) => c.json({ fault, served }));
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
+  app.onError((err, c) => c.json(errorBody('INTERNAL', String(err)), 500));
+  const server = createServer(getRequestListener(app.fetch));
 
   await new Promise<void>((resolve) =>
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),

@@ -4,6 +4,7 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import { request } from 'undici';
 import { errorBody } from '../contract/errors.ts';
 import { httpOrigin } from '../functions/lib/http.ts';
@@ -114,6 +115,8 @@ function routes(
   app.notFound((c) => errorResponse('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
   app.onError((err) => {
     if (err instanceof GatewayError) return errorResponse(err.code, err.message);
+    // Hono's middleware (basic auth) answers by throwing its response.
+    if (err instanceof HTTPException) return err.getResponse();
     options.log.error('gateway error', { err });
     return errorResponse('INTERNAL', 'internal error');
   });

@@ -21,7 +21,7 @@ export async function benchRandshow(url: string, rows: number, budgetMs: number)
     connectTimeoutMs: 5000,
     idleTimeoutMs: 60_000,
   });
-  const db = new Database(pool, { queryTimeoutMs: 0, mode: 'naive', retryAttempts: 0 });
+  const db = new Database(pool, { concurrency: 2, queryTimeoutMs: 0, mode: 'naive', retryAttempts: 0 });
   const randshow = createRandshow({ cats: createCatRepository(db), defaultStrategy: 'order-by-rand' });
   const cells: RandshowCell[] = [];
   try {

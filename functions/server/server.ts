@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { AppError, errorResponse } from '../lib/errors.ts';
-import { type Handler, httpOrigin, refusedBodyCap } from '../lib/http.ts';
+import { type Handler, handle, httpOrigin, ignoreBody } from '../lib/http.ts';
 import type { Logger } from '../lib/log.ts';
 import type { FunctionMetrics } from '../lib/metrics.ts';
 
@@ -31,26 +31,48 @@ export interface FunctionServer {
   drain(): Promise<{ timedOut: boolean }>;
 }
 
-/**
- * Reads and drops a refused body, so the client (or the gateway) gets to read the 413 instead
- * of a reset connection; past a cap the connection is cut instead.
- */
-function discardBody(req: IncomingMessage, limit: number): void {
-  const cap = refusedBodyCap(limit);
-  let seen = 0;
-  req.on('data', (chunk: Buffer) => {
-    seen += chunk.byteLength;
-    if (seen > cap) req.socket.destroy();
-  });
-  req.resume();
+/** The path of a request URL, without parsing the whole URL on every request. */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  const q = url.indexOf('?', start);
+  return start < 0 ? '/' : url.slice(start, q < 0 ? undefined : q);
 }
 
-function sendResponse(res: ServerResponse, response: Response): void {
-  // Small fixed bodies (health, 413): no need to stream them.
-  void response.text().then((text) => {
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(text);
+/**
+ * Everything the server answers, as one Fetch handler: `/_/health` and `/_/metrics` (not
+ * function calls, so not counted), a body declared over the limit refused with 413 (counted
+ * once, by handle(), as any answer), and everything else to the function's handler.
+ */
+function serverHandler(
+  options: FunctionServerOptions,
+  health: () => { stopping: boolean; inFlight: number },
+) {
+  const { metrics, log, maxBodyBytes } = options;
+  const refuse = handle({ ...(metrics ? { metrics } : {}), log, maxBodyBytes }, async (request) => {
+    const declared = Number(request.headers.get('content-length'));
+    // Read and dropped in the background (up to refusedBodyCap, past which the connection is
+    // cut), so the caller or the gateway reads the 413 on a connection that stays usable. Its
+    // own BODY_TOO_LARGE is this very answer, so it is dropped.
+    void ignoreBody(request, { maxBodyBytes }).catch(() => {});
+    throw new AppError('BODY_TOO_LARGE', `the request body is ${declared} bytes; at most ${maxBodyBytes}`);
   });
+  return async (request: Request): Promise<Response> => {
+    const path = pathOf(request.url);
+    if (path === '/_/health') {
+      const { stopping, inFlight } = health();
+      return Response.json(
+        { status: stopping ? 'draining' : 'ok', inFlight },
+        { status: stopping ? 503 : 200 },
+      );
+    }
+    if (path === '/_/metrics' && metrics) {
+      return new Response(await metrics.registry.metrics(), {
+        headers: { 'content-type': metrics.registry.contentType },
+      });
+    }
+    if (Number(request.headers.get('content-length') ?? 0) > maxBodyBytes) return refuse(request);
+    return options.handler(request);
+  };
 }
 
 /**
@@ -58,63 +80,35 @@ function sendResponse(res: ServerResponse, response: Response): void {
  * runs: node:http adapted to the Fetch-API handler, plus `/_/health` and `/_/metrics`.
  */
 export async function startFunctionServer(options: FunctionServerOptions): Promise<FunctionServer> {
-  const { log, metrics } = options;
-  // getRequestListener builds Request/Response objects lazily, which keeps the
-  // adapter close to plain node:http speed.
-  const listener = getRequestListener((request) => options.handler(request), {
-    errorHandler: (err) => {
-      log.error('adapter error', { err });
-      return errorResponse(err);
-    },
-  });
+  const { log } = options;
   const active = new Set<ServerResponse>();
   // stopping: SIGTERM seen, health says so, requests are still served (the grace window).
   // draining: no new connections; in-flight requests finish.
   let stopping = false;
   let draining = false;
 
+  // getRequestListener builds Request/Response objects lazily, which keeps the
+  // adapter close to plain node:http speed.
+  const listener = getRequestListener(
+    serverHandler(options, () => ({ stopping, inFlight: active.size })),
+    {
+      errorHandler: (err) => {
+        log.error('adapter error', { err });
+        return errorResponse(err);
+      },
+    },
+  );
   const server = createServer({ keepAliveTimeout: 65_000 }, (req: IncomingMessage, res: ServerResponse) => {
-    const path = req.url ?? '/';
-    if (path === '/_/health') {
-      sendResponse(
-        res,
-        Response.json(
-          { status: stopping ? 'draining' : 'ok', inFlight: active.size },
-          { status: stopping ? 503 : 200 },
-        ),
-      );
-      return;
-    }
-    if (path === '/_/metrics' && metrics) {
-      void metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
+    // The server's own paths are not requests in flight (a health check must not count itself).
+    if (!req.url?.startsWith('/_/')) {
+      active.add(res);
+      res.once('close', () => {
+        active.delete(res);
+        // A keep-alive socket that just went idle would hold the drain open.
+        if (draining) setImmediate(() => server.closeIdleConnections());
       });
-      return;
+      if (draining) res.setHeader('connection', 'close');
     }
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > options.maxBodyBytes) {
-      metrics?.errors.inc({ error_code: 'BODY_TOO_LARGE' });
-      metrics?.requests.inc({ code: '413' });
-      discardBody(req, options.maxBodyBytes);
-      sendResponse(
-        res,
-        errorResponse(
-          new AppError(
-            'BODY_TOO_LARGE',
-            `the request body is ${declared} bytes; at most ${options.maxBodyBytes}`,
-          ),
-        ),
-      );
-      return;
-    }
-    active.add(res);
-    res.once('close', () => {
-      active.delete(res);
-      // A keep-alive socket that just went idle would hold the drain open.
-      if (draining) setImmediate(() => server.closeIdleConnections());
-    });
-    if (draining) res.setHeader('connection', 'close');
     void listener(req, res);
   });
 

@@ -14,7 +14,9 @@ afterAll(() => db?.drop());
 
 const randshow = (queryTimeoutMs: number) =>
   createRandshow({
-    cats: createCatRepository(new Database(db.pool, { queryTimeoutMs, mode: 'naive', retryAttempts: 0 })),
+    cats: createCatRepository(
+      new Database(db.pool, { concurrency: 10, queryTimeoutMs, mode: 'naive', retryAttempts: 0 }),
+    ),
     defaultStrategy: 'order-by-rand',
   });
 

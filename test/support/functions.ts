@@ -2,7 +2,8 @@ import type { StorageEncoding } from '../../contract/functions.ts';
 import { createDbstats } from '../../functions/dbstats/handler.ts';
 import { createCatRepository } from '../../functions/lib/db/cats.ts';
 import { Database } from '../../functions/lib/db/database.ts';
-import { poolStats } from '../../functions/lib/db/pool.ts';
+import { poolStats } from '../../functions/lib/db/open.ts';
+import { watchConnections } from '../../functions/lib/db/pool.ts';
 import type { ImageLimits } from '../../functions/lib/image.ts';
 import { createMetrics } from '../../functions/lib/metrics.ts';
 import { createCatSource } from '../../functions/lib/source.ts';
@@ -23,9 +24,15 @@ export function buildHandlers(
   options: { encoding?: StorageEncoding; limits?: Partial<ImageLimits> } = {},
 ) {
   const metrics = createMetrics('test');
-  const cats = createCatRepository(
-    new Database(db.pool, { queryTimeoutMs: 5000, mode: 'naive', retryAttempts: 0, metrics }),
-  );
+  const connections = watchConnections(db.pool);
+  const database = new Database(db.pool, {
+    concurrency: 10,
+    queryTimeoutMs: 5000,
+    mode: 'naive',
+    retryAttempts: 0,
+    metrics,
+  });
+  const cats = createCatRepository(database);
   const source = createCatSource({
     url: sourceUrl,
     kind: 'image',
@@ -45,7 +52,7 @@ export function buildHandlers(
       limits: { ...DEFAULT_LIMITS, ...options.limits },
     }),
     randshow: createRandshow({ cats, metrics, defaultStrategy: 'order-by-rand' }),
-    dbstats: createDbstats({ cats, metrics, pool: () => poolStats(db.pool, 'naive') }),
+    dbstats: createDbstats({ cats, metrics, pool: () => poolStats(database, connections, 'naive') }),
   };
 }
 

@@ -1,5 +1,4 @@
-import type { Pool } from 'mysql2/promise';
-import type { Logger } from '../log.ts';
+import { type Logger, rateLimitedWarn } from '../log.ts';
 import type { Database } from './database.ts';
 
 export interface BudgetSettings {
@@ -16,11 +15,6 @@ export function budgetPoolSize(maxConnections: number, s: BudgetSettings): numbe
   return Math.max(1, Math.floor((maxConnections * s.utilisation * s.share) / s.maxReplicas));
 }
 
-/** mysql2 reads connectionLimit on each acquire, so a pool can be resized in place. */
-export function setPoolLimit(pool: Pool, limit: number): void {
-  (pool as unknown as { pool: { config: { connectionLimit: number } } }).pool.config.connectionLimit = limit;
-}
-
 /**
  * Keeps the pool sized from the server's max_connections: read at start (retried until the
  * server answers) and again every minute, since max_connections can change at run time.
@@ -28,7 +22,8 @@ export function setPoolLimit(pool: Pool, limit: number): void {
 export function maintainBudget(db: Database, settings: BudgetSettings, log: Logger): { stop(): void } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  let current = 0;
+  let current = db.gate.limit;
+  const failed = rateLimitedWarn(log, 'could not read max_connections; the pool keeps its size meanwhile');
   const check = async () => {
     let next = 60_000;
     try {
@@ -36,11 +31,12 @@ export function maintainBudget(db: Database, settings: BudgetSettings, log: Logg
       const size = budgetPoolSize(Number(row?.m), settings);
       if (size !== current) {
         log.info('connection budget', { maxConnections: Number(row?.m), ...settings, poolSize: size });
-        setPoolLimit(db.pool, size);
+        db.setLimit(size);
         current = size;
       }
-    } catch {
-      next = 2000; // not reachable yet: the pool keeps its start size meanwhile
+    } catch (err) {
+      failed({ err });
+      next = 2000; // not reachable yet: asked again soon
     }
     if (!stopped) timer = setTimeout(() => void check(), next).unref();
   };

@@ -4,10 +4,13 @@ import { AppError } from '../errors.ts';
 import { type FunctionMetrics, timed } from '../metrics.ts';
 import { boundStatement, flavourOf, type ServerFlavour } from './bounded.ts';
 import { classifyDbError } from './pool.ts';
+import { Semaphore } from './semaphore.ts';
 
 export interface DatabaseOptions {
   /** Server-side limit on bounded statements; 0 = none. */
   queryTimeoutMs: number;
+  /** Statements (so connections) at once; budget mode changes it with setLimit(). */
+  concurrency: number;
   mode: ConnectionMode;
   /** budget mode: tries after "too many connections" before giving up. */
   retryAttempts: number;
@@ -21,11 +24,14 @@ const BACKOFF_BASE_MS = 50;
 const BACKOFF_CAP_MS = 1000;
 
 /**
- * The pool as the repository uses it: every statement timed into the metrics, its error
- * mapped to a stable code, optionally bounded on the server, and — in budget mode — retried
- * with jittered backoff when the server has no connection left (the statement never ran then).
+ * The pool as the repository uses it: every statement holds a permit of our own semaphore
+ * while it runs (so the replica never uses more connections than its limit, which budget
+ * mode resizes; mysql2's own limit is only a ceiling), is timed into the metrics, has its
+ * error mapped to a stable code, is optionally bounded on the server, and — in budget mode —
+ * is retried with jittered backoff when the server has no connection left (it never ran then).
  */
 export class Database {
+  readonly gate: Semaphore;
   private serverFlavour: Promise<ServerFlavour> | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -34,8 +40,14 @@ export class Database {
     readonly pool: Pool,
     private readonly options: DatabaseOptions,
   ) {
+    this.gate = new Semaphore(options.concurrency);
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.random = options.random ?? Math.random;
+  }
+
+  /** How many statements may run at once from now on. */
+  setLimit(limit: number): void {
+    this.gate.setLimit(limit);
   }
 
   /** MySQL or MariaDB, learnt from the first answer (and asked again after a failure). */
@@ -70,9 +82,11 @@ export class Database {
 
   private async run<T>(work: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      const release = await this.gate.acquire();
       try {
         return await work();
       } catch (err) {
+        release();
         const mapped = classifyDbError(err);
         const retry =
           this.options.mode === 'budget' &&
@@ -83,6 +97,8 @@ export class Database {
         this.options.metrics?.dbRetries.inc();
         // Full jitter: replicas that were refused together do not come back together.
         await this.sleep(this.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+      } finally {
+        release();
       }
     }
   }

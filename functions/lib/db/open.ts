@@ -4,7 +4,26 @@ import type { Logger } from '../log.ts';
 import type { FunctionMetrics } from '../metrics.ts';
 import { maintainBudget } from './budget.ts';
 import { Database } from './database.ts';
-import { createPool, poolStats } from './pool.ts';
+import { createPool, watchConnections } from './pool.ts';
+
+/** A replica's pool as dbstats and the metrics report it: connections from the pool's events, the rest from our semaphore. */
+export function poolStats(
+  db: Database,
+  connections: ReturnType<typeof watchConnections>,
+  mode: PoolStats['mode'],
+): PoolStats {
+  const open = connections.open();
+  return {
+    total: open,
+    free: Math.max(0, open - connections.busy()),
+    queued: db.gate.waiting,
+    limit: db.gate.limit,
+    mode,
+  };
+}
+
+/** mysql2's own connection limit in budget mode: above any budget max_connections allows. */
+const BUDGET_POOL_CEILING = 10_000;
 
 export interface OpenDatabase {
   db: Database;
@@ -25,12 +44,15 @@ export function openDatabase(
 ): OpenDatabase {
   const budget = config.DB_CONNECTION_MODE === 'budget';
   const pool = createPool(settings, {
-    // budget mode starts small and grows once max_connections is known.
-    connectionLimit: budget ? 1 : config.DB_POOL_SIZE,
+    // Our semaphore (Database) is the limit; mysql2's is a ceiling the budget never reaches.
+    connectionLimit: budget ? BUDGET_POOL_CEILING : config.DB_POOL_SIZE,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     idleTimeoutMs: budget ? config.DB_BUDGET_IDLE_MS : config.DB_IDLE_TIMEOUT_MS,
   });
+  const connections = watchConnections(pool);
   const db = new Database(pool, {
+    // budget mode starts at one connection and grows once max_connections is known.
+    concurrency: budget ? 1 : config.DB_POOL_SIZE,
     queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
     mode: config.DB_CONNECTION_MODE,
     retryAttempts: config.DB_RETRY_ATTEMPTS,
@@ -47,7 +69,7 @@ export function openDatabase(
         log,
       )
     : undefined;
-  const stats = () => poolStats(pool, config.DB_CONNECTION_MODE);
+  const stats = () => poolStats(db, connections, config.DB_CONNECTION_MODE);
   metrics?.watchPool(stats);
   return {
     db,

@@ -1,5 +1,4 @@
 import mysql, { type Pool } from 'mysql2/promise';
-import type { PoolStats } from '../../../contract/functions.ts';
 import type { MysqlConnectionSettings } from '../config.ts';
 import { AppError } from '../errors.ts';
 
@@ -29,23 +28,27 @@ export function createPool(settings: MysqlConnectionSettings, options: PoolOptio
   });
 }
 
-interface CorePoolInternals {
-  _allConnections: { length: number };
-  _freeConnections: { length: number };
-  _connectionQueue: { length: number };
-  config: { connectionLimit: number };
-}
-
-/** mysql2 keeps these counts on its core pool without a public accessor. */
-export function poolStats(pool: Pool, mode: PoolStats['mode']): PoolStats {
-  const core = (pool as unknown as { pool: CorePoolInternals }).pool;
-  return {
-    total: core._allConnections.length,
-    free: core._freeConnections.length,
-    queued: core._connectionQueue.length,
-    limit: core.config.connectionLimit,
-    mode,
-  };
+/**
+ * The connections a pool holds open and those lent out right now, counted from its public
+ * events (mysql2 keeps its own counts in private fields): `connection` when one is made,
+ * `acquire`/`release` as statements take and give back one, and the connection's own
+ * `end`/`error` when it closes (idle timeout, server gone).
+ */
+export function watchConnections(pool: Pool): { open(): number; busy(): number } {
+  const open = new Set<object>();
+  const busy = new Set<object>();
+  pool.on('connection', (conn) => {
+    open.add(conn);
+    const gone = () => {
+      open.delete(conn);
+      busy.delete(conn);
+    };
+    conn.once('end', gone);
+    conn.once('error', gone);
+  });
+  pool.on('acquire', (conn) => busy.add(conn));
+  pool.on('release', (conn) => busy.delete(conn));
+  return { open: () => open.size, busy: () => busy.size };
 }
 
 const UNAVAILABLE_CODES = new Set([

@@ -53,6 +53,7 @@ describe('connection budget', () => {
     const waits: number[] = [];
     const { pool, calls } = refusingPool(3);
     const db = new Database(pool, {
+      concurrency: 1,
       queryTimeoutMs: 0,
       mode: 'budget',
       retryAttempts: 4,
@@ -67,6 +68,7 @@ describe('connection budget', () => {
   it('budget mode gives up after its attempts with DB_TOO_MANY_CONNECTIONS', async () => {
     const { pool, calls } = refusingPool(100);
     const db = new Database(pool, {
+      concurrency: 1,
       queryTimeoutMs: 0,
       mode: 'budget',
       retryAttempts: 2,
@@ -82,6 +84,7 @@ describe('connection budget', () => {
   it('naive mode does not retry', async () => {
     const { pool, calls } = refusingPool(1);
     const db = new Database(pool, {
+      concurrency: 1,
       queryTimeoutMs: 0,
       mode: 'naive',
       retryAttempts: 4,
