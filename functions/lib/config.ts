@@ -138,6 +138,12 @@ export const VARIABLES = {
     default: '5000',
     description: 'budget mode: idle pool connections are closed after this long.',
   },
+  DB_BUDGET_RECHECK_MS: {
+    schema: int(100, 3_600_000),
+    allowed: 'integer 100–3600000',
+    default: '60000',
+    description: 'budget mode: how often max_connections is read again (it can change at run time).',
+  },
   DB_RETRY_ATTEMPTS: {
     schema: int(0, 20),
     allowed: 'integer 0–20',

@@ -1,3 +1,4 @@
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../mysql/migrate.ts';
 import { provisionMysql } from '../../mysql/provision.ts';
@@ -89,22 +90,70 @@ describe('connection modes against max_connections = 12 with 4 replicas', () => 
       DB_CONNECTION_MODE: 'budget',
       DB_BUDGET_MAX_REPLICAS: String(REPLICAS),
       DB_BUDGET_UTILISATION: '0.8',
+      DB_BUDGET_IDLE_MS: '1000',
     });
     // floor(12 × 0.8 ÷ 4) = 2 connections per replica, once each has read max_connections.
-    for (const p of targets) {
-      await expect
-        .poll(
-          async () =>
-            (await (await fetch(`${p.url}/_/metrics`)).text()).match(/state="limit"[^}]*\} (\d+)/)?.[1],
-          {
-            timeout: 10_000,
-          },
-        )
-        .toBe('2');
-    }
-    const result = await burst(targets);
+    for (const p of targets)
+      await expect.poll(async () => (await pool(p)).limit, { timeout: 10_000 }).toBe(2);
+    // Sampled during the burst: no replica ever holds more connections than its budget.
+    let most = 0;
+    const sampler = setInterval(() => {
+      for (const p of targets)
+        void pool(p)
+          .then((s) => {
+            most = Math.max(most, (s.in_use ?? 0) + (s.free ?? 0));
+          })
+          .catch(() => {});
+    }, 50);
+    const result = await burst(targets).finally(() => clearInterval(sampler));
     expect(result.codes).toEqual({});
     expect(result.ok).toBe(160);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
+    // …and gives them back once idle (DB_BUDGET_IDLE_MS), as the pool's counts show.
+    for (const p of targets)
+      await expect
+        .poll(
+          async () => {
+            const s = await pool(p);
+            return (s.in_use ?? 0) + (s.free ?? 0);
+          },
+          { timeout: 10_000 },
+        )
+        .toBe(0);
+    await Promise.all(targets.map((p) => p.stop('SIGTERM')));
+  });
+
+  it('budget pools follow max_connections when the server’s setting changes', async () => {
+    const targets = await replicas({
+      DB_CONNECTION_MODE: 'budget',
+      DB_BUDGET_MAX_REPLICAS: String(REPLICAS),
+      DB_BUDGET_UTILISATION: '0.8',
+      DB_BUDGET_RECHECK_MS: '200',
+    });
+    const limits = () => Promise.all(targets.map(async (p) => (await pool(p)).limit));
+    await expect.poll(limits, { timeout: 10_000 }).toEqual([2, 2, 2, 2]);
+    const admin = await mysql.createConnection({ uri: server.url });
+    try {
+      // floor(24 × 0.8 ÷ 4) = 4 per replica.
+      await admin.query('SET GLOBAL max_connections = 24');
+      await expect.poll(limits, { timeout: 10_000 }).toEqual([4, 4, 4, 4]);
+    } finally {
+      await admin.query(`SET GLOBAL max_connections = ${MAX_CONNECTIONS}`);
+      await admin.end();
+    }
+    await expect.poll(limits, { timeout: 10_000 }).toEqual([2, 2, 2, 2]);
     await Promise.all(targets.map((p) => p.stop('SIGTERM')));
   });
 });
+
+/** A replica's pool, from the states of its systembreaker_db_pool_connections gauge. */
+async function pool(p: FunctionProcess): Promise<Record<string, number>> {
+  const text = await (await fetch(`${p.url}/_/metrics`)).text();
+  return Object.fromEntries(
+    [...text.matchAll(/^systembreaker_db_pool_connections\{state="(\w+)"[^}]*\} (\d+)/gm)].map((m) => [
+      m[1] as string,
+      Number(m[2]),
+    ]),
+  );
+}

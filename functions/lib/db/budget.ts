@@ -17,15 +17,20 @@ export function budgetPoolSize(maxConnections: number, s: BudgetSettings): numbe
 
 /**
  * Keeps the pool sized from the server's max_connections: read at start (retried until the
- * server answers) and again every minute, since max_connections can change at run time.
+ * server answers) and again every `recheckMs`, since max_connections can change at run time.
  */
-export function maintainBudget(db: Database, settings: BudgetSettings, log: Logger): { stop(): void } {
+export function maintainBudget(
+  db: Database,
+  settings: BudgetSettings,
+  log: Logger,
+  recheckMs = 60_000,
+): { stop(): void } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let current = db.gate.limit;
   const failed = rateLimitedWarn(log, 'could not read max_connections; the pool keeps its size meanwhile');
   const check = async () => {
-    let next = 60_000;
+    let next = recheckMs;
     try {
       const [row] = await db.statement<Array<{ m: number }>>('budget', 'SELECT @@max_connections AS m');
       const size = budgetPoolSize(Number(row?.m), settings);

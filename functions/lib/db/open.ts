@@ -67,6 +67,7 @@ export function openDatabase(
           maxReplicas: config.DB_BUDGET_MAX_REPLICAS,
         },
         log,
+        config.DB_BUDGET_RECHECK_MS,
       )
     : undefined;
   const stats = () => poolStats(db, connections, config.DB_CONNECTION_MODE);

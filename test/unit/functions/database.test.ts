@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { boundStatement, flavourOf } from '../../../functions/lib/db/bounded.ts';
 import { budgetPoolSize } from '../../../functions/lib/db/budget.ts';
 import { Database } from '../../../functions/lib/db/database.ts';
+import { Semaphore } from '../../../functions/lib/db/semaphore.ts';
 import { AppError } from '../../../functions/lib/errors.ts';
 
 describe('server-side time limits', () => {
@@ -92,5 +93,70 @@ describe('connection budget', () => {
     });
     await expect(db.statement('q', 'SELECT 1')).rejects.toBeInstanceOf(AppError);
     expect(calls()).toBe(1);
+  });
+});
+
+describe('the statement gate (our own connection limit)', () => {
+  it('admits at most its limit, in order, and more at once when the limit rises', async () => {
+    const gate = new Semaphore(2);
+    const order: number[] = [];
+    const releases = await Promise.all([gate.acquire(), gate.acquire()]);
+    const waiting = [3, 4, 5].map(async (n) => {
+      const release = await gate.acquire();
+      order.push(n);
+      return release;
+    });
+    await Promise.resolve();
+    expect([gate.inUse, gate.waiting]).toEqual([2, 3]);
+    releases[0]?.();
+    await waiting[0];
+    expect(order).toEqual([3]);
+    gate.setLimit(4);
+    await Promise.all(waiting);
+    expect(order).toEqual([3, 4, 5]);
+    expect([gate.inUse, gate.waiting]).toEqual([4, 0]);
+  });
+
+  it('admits none when the limit falls until fewer run than the new limit', async () => {
+    const gate = new Semaphore(3);
+    const held = await Promise.all([gate.acquire(), gate.acquire(), gate.acquire()]);
+    gate.setLimit(1);
+    let admitted = false;
+    const next = gate.acquire().then((release) => {
+      admitted = true;
+      return release;
+    });
+    held[0]?.();
+    held[1]?.();
+    await Promise.resolve();
+    expect(admitted).toBe(false);
+    held[2]?.();
+    (await next)();
+    expect(admitted).toBe(true);
+  });
+
+  /** A pool that answers after a tick and records how many statements it ran at once. */
+  function countingPool() {
+    let now = 0;
+    let most = 0;
+    const pool = {
+      query: async () => {
+        most = Math.max(most, ++now);
+        await new Promise((r) => setTimeout(r, 5));
+        now--;
+        return [[{ ok: 1 }], []];
+      },
+    } as unknown as Pool;
+    return { pool, most: () => most };
+  }
+
+  it('never runs more statements at once than the replica’s limit, and follows a new limit', async () => {
+    const { pool, most } = countingPool();
+    const db = new Database(pool, { concurrency: 3, queryTimeoutMs: 0, mode: 'budget', retryAttempts: 0 });
+    await Promise.all(Array.from({ length: 20 }, () => db.statement('q', 'SELECT 1')));
+    expect(most()).toBe(3);
+    db.setLimit(5);
+    await Promise.all(Array.from({ length: 20 }, () => db.statement('q', 'SELECT 1')));
+    expect(most()).toBe(5);
   });
 });
