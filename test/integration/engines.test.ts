@@ -1,0 +1,120 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EngineCommand, outcomeCode } from '../../contract/engine.ts';
+import { parsePlan } from '../../contract/plan.ts';
+import type { RunResults } from '../../contract/results.ts';
+import { answerOf } from '../../loadgen/src/core/k6.ts';
+import { LoadEngine } from '../../loadgen/src/node/engine.ts';
+import { freePort } from '../../mysql/net.ts';
+import { type BrowserHarness, openHarness } from '../support/browser/harness.ts';
+
+/**
+ * The same failures through every engine, expecting the same codes: a refused connection,
+ * no answer in time, a 503 with a code, a 500 that is not JSON. Each failure is a path
+ * prefix of one loopback server (or a port where nothing listens), used as the target.
+ */
+const TIMEOUT_MS = 400;
+const PLAN = parsePlan({
+  rate: 10,
+  durationS: 1,
+  ratio: { randstore: 1, randshow: 1 },
+  strategy: 'random-id',
+});
+
+let failing: Server;
+let failingUrl: string;
+let refusedUrl: string;
+let harness: BrowserHarness;
+
+function answer(req: IncomingMessage, res: ServerResponse): void {
+  // The browser engine calls from another origin: let it read the answers.
+  res.setHeader('access-control-allow-origin', '*');
+  const mode = req.url?.split('/')[1];
+  if (mode === 'timeout') return; // never answers
+  if (mode === 'coded-503') {
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'NO_REPLICAS', message: 'none ready' } }));
+    return;
+  }
+  if (mode === 'plain-500') return void res.writeHead(500, { 'content-type': 'text/plain' }).end('oops');
+  res.writeHead(200).end('{}');
+}
+
+beforeAll(async () => {
+  failing = createServer(answer);
+  await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
+  failingUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
+  refusedUrl = `http://127.0.0.1:${await freePort()}`;
+  harness = await openHarness('worker-entry.ts');
+}, 60_000);
+
+afterAll(async () => {
+  await harness?.close();
+  failing?.closeAllConnections();
+  await new Promise((r) => failing?.close(r));
+});
+
+const FAILURES = [
+  ['a refused connection', () => refusedUrl, 'NETWORK', { status: 0, error_code: 1212, body: null }],
+  [
+    'no answer in time',
+    () => `${failingUrl}/timeout`,
+    'TIMEOUT',
+    { status: 0, error_code: 1050, body: null },
+  ],
+  [
+    'a 503 with a code',
+    () => `${failingUrl}/coded-503`,
+    'NO_REPLICAS',
+    { status: 503, error_code: 1503, body: '{"error":{"code":"NO_REPLICAS","message":"none ready"}}' },
+  ],
+  [
+    'a 500 that is not JSON',
+    () => `${failingUrl}/plain-500`,
+    'HTTP_500',
+    { status: 500, error_code: 1500, body: 'oops' },
+  ],
+] as const;
+
+/** Every error code a run counted, over all functions. */
+const codesOf = (results: RunResults) => [...new Set(results.summary.flatMap((s) => Object.keys(s.byCode)))];
+
+describe('one outcome classification in every engine', () => {
+  it.each(FAILURES)('%s: the Node engine counts it as the others do', async (_, target, code) => {
+    const results = await new LoadEngine({
+      target: target(),
+      plan: PLAN,
+      maxInFlight: 100,
+      connections: 8,
+      timeoutMs: TIMEOUT_MS,
+    }).run();
+    expect(codesOf(results)).toEqual([code]);
+    expect(results.summary.reduce((n, s) => n + s.completed, 0)).toBeGreaterThan(5);
+  });
+
+  it.each(FAILURES)(
+    '%s: the browser engine (Web Worker in Chromium) counts it as the others do',
+    async (_, target, code) => {
+      const command: EngineCommand = {
+        type: 'start',
+        target: target(),
+        plan: PLAN,
+        maxInFlight: 100,
+        timeoutMs: TIMEOUT_MS,
+      };
+      const results = await harness.page.evaluate(
+        (c) => (globalThis as unknown as { runWorker(c: unknown): Promise<RunResults> }).runWorker(c),
+        command,
+      );
+      expect(results.engine).toBe('browser');
+      expect(codesOf(results)).toEqual([code]);
+    },
+  );
+
+  it.each(FAILURES)('%s: the k6 script counts it as the others do', (_, _target, code, k6Response) => {
+    // k6 itself is not on this machine: its responses, as k6 documents them, through the
+    // script's own mapping (answerOf) and the shared classification.
+    expect(outcomeCode(answerOf(k6Response))).toBe(code);
+  });
+});
