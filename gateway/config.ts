@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { CATSOURCE_VARIABLES } from '../catsource/config.ts';
 import { CONNECTION_MODES } from '../contract/functions.ts';
+import { VARIABLES } from '../functions/lib/config.ts';
 import { int, oneOf, type ParsedEnv, parseEnv, type VariableSpec } from '../functions/lib/env.ts';
 import { POLICY_NAMES } from './autoscale/policies.ts';
 
@@ -103,10 +105,12 @@ export const GATEWAY_VARIABLES = {
     description: '`npm start` keeps MySQL data, generated DB passwords and replica logs here.',
   },
   CAT_SOURCE_PORT: {
-    schema: int(0, 65535),
-    allowed: 'integer 0–65535',
-    default: '8090',
+    ...CATSOURCE_VARIABLES.CAT_SOURCE_PORT,
     description: 'Port of the local cat source `npm start` runs (0 = any free port).',
+  },
+  LOG_LEVEL: {
+    ...VARIABLES.LOG_LEVEL,
+    description: 'Least severe line the gateway logs (JSON lines on stderr); replicas log to .data/logs.',
   },
 } satisfies Record<string, VariableSpec>;
 

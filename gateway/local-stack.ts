@@ -97,8 +97,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ? path.resolve(config.DATA_DIR)
     : await mkdtemp(path.join(os.tmpdir(), 'sb-stack-'));
   const cleanups: Array<() => Promise<void>> = [];
+  // Every step runs even when one before it failed (MySQL, pushed first, is stopped last); a
+  // failure is reported, not swallowed.
   const cleanup = async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => {});
+    for (const c of cleanups.reverse())
+      await c().catch((err: unknown) => options.log.warn('a step of stopping the stack failed', { err }));
     if (!options.persistent) await rm(dataDir, { recursive: true, force: true });
   };
   try {

@@ -34,6 +34,15 @@ const stackSchema = z.object({
   ),
 });
 
+/** Each scale label the gateway reads: its field, and the numbers it may hold. */
+const SCALE_LABELS = {
+  min: { label: 'min', min: 0, max: 1000 },
+  max: { label: 'max', min: 1, max: 1000 },
+  factor: { label: 'factor', min: 0, max: 100 },
+  target: { label: 'target', min: 0.001, max: 1e9 },
+  targetProportion: { label: 'target-proportion', min: 0.01, max: 1 },
+} as const satisfies Record<keyof ScaleLabels, { label: string; min: number; max: number }>;
+
 /**
  * Reads the com.openfaas.scale.* labels, with the edition's defaults for absent ones; a bad
  * value is an error naming the label.
@@ -43,23 +52,22 @@ export function scaleLabels(
   labels: Record<string, string>,
   defaults: ScaleLabels = EDITIONS.ce.defaults,
 ): ScaleLabels {
-  const read = (key: string, fallback: number, min: number, max: number) => {
-    const raw = labels[`com.openfaas.scale.${key}`];
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max) {
-      throw new Error(
-        `${fn}: label com.openfaas.scale.${key} must be a number from ${min} to ${max}; got ${JSON.stringify(raw)}`,
-      );
-    }
-    return n;
+  const read = (field: keyof ScaleLabels) => {
+    const { label, min, max } = SCALE_LABELS[field];
+    const raw = labels[`com.openfaas.scale.${label}`];
+    if (raw === undefined) return defaults[field];
+    const parsed = z.coerce.number().min(min).max(max).safeParse(raw);
+    if (parsed.success) return parsed.data;
+    throw new Error(
+      `${fn}: label com.openfaas.scale.${label} must be a number from ${min} to ${max}; got ${JSON.stringify(raw)}`,
+    );
   };
   const scale = {
-    min: read('min', defaults.min, 0, 1000),
-    max: read('max', defaults.max, 1, 1000),
-    factor: read('factor', defaults.factor, 0, 100),
-    target: read('target', defaults.target, 0.001, 1e9),
-    targetProportion: read('target-proportion', defaults.targetProportion, 0.01, 1),
+    min: read('min'),
+    max: read('max'),
+    factor: read('factor'),
+    target: read('target'),
+    targetProportion: read('targetProportion'),
   };
   if (scale.min > scale.max)
     throw new Error(`${fn}: com.openfaas.scale.min (${scale.min}) is above max (${scale.max})`);

@@ -2,6 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { z } from 'zod';
+import {
+  type ConfigError,
+  mysqlUrl,
+  oneOf,
+  type ParsedEnv,
+  parseEnv,
+  type VariableSpec,
+} from '../functions/lib/env.ts';
 import { DEFAULT_MYSQL_IMAGE, startMysqlContainer } from './container.ts';
 import { defaultSearchPath, findMysqlBinary, startPrivateServer } from './private-server.ts';
 import { type MysqlOrigin, type MysqlServer, withDatabase } from './server.ts';
@@ -9,6 +18,34 @@ import { redact, waitForMysql } from './wait.ts';
 
 export const PROVISION_MODES = ['auto', 'url', 'docker', 'binary'] as const;
 export type ProvisionMode = (typeof PROVISION_MODES)[number];
+
+/** What the provisioning chain reads from the environment, checked once at its start. */
+export const PROVISION_VARIABLES = {
+  MYSQL_URL: {
+    schema: mysqlUrl.optional(),
+    allowed: 'mysql://user:password@host:port/database',
+    default: undefined,
+    description: 'An existing server, with an admin account: the chain uses it and starts nothing.',
+  },
+  MYSQL_PROVISION: {
+    schema: oneOf(PROVISION_MODES),
+    allowed: `one of ${PROVISION_MODES.join(', ')}`,
+    default: 'auto',
+    description: '`auto` tries the three ways in order; the others force one.',
+  },
+  MYSQL_IMAGE: {
+    schema: z.string().min(1),
+    allowed: 'a Docker image reference',
+    default: DEFAULT_MYSQL_IMAGE,
+    description: 'The image testcontainers starts (it is never pulled if Docker has it).',
+  },
+  MYSQL_SEARCH_PATH: {
+    schema: z.string().min(1).optional(),
+    allowed: `directories separated by ${JSON.stringify(path.delimiter)}`,
+    default: undefined,
+    description: 'Where to look for `mariadbd`/`mysqld`. Default: PATH, then /usr/sbin and /usr/local/sbin.',
+  },
+} satisfies Record<string, VariableSpec>;
 
 export interface ProvisionOptions {
   env?: NodeJS.ProcessEnv;
@@ -42,18 +79,19 @@ export async function provisionMysql(options: ProvisionOptions = {}): Promise<My
   const env = options.env ?? process.env;
   const database = options.database ?? 'systembreaker';
   const log = options.log ?? (() => {});
-  const mode = (env.MYSQL_PROVISION || 'auto') as ProvisionMode;
-  if (!PROVISION_MODES.includes(mode)) {
-    throw new MysqlProvisionError(
-      `MYSQL_PROVISION must be one of ${PROVISION_MODES.join(', ')}; got ${JSON.stringify(mode)}`,
-    );
+  let vars: ParsedEnv<typeof PROVISION_VARIABLES>;
+  try {
+    vars = parseEnv(PROVISION_VARIABLES, env);
+  } catch (err) {
+    throw new MysqlProvisionError((err as ConfigError).problems.join('; '));
   }
+  const mode = vars.MYSQL_PROVISION;
   const tried: string[] = [];
   const wants = (m: ProvisionMode) => mode === 'auto' || mode === m;
 
   if (wants('url')) {
-    if (env.MYSQL_URL) {
-      const url = withDatabase(env.MYSQL_URL, database);
+    if (vars.MYSQL_URL) {
+      const url = withDatabase(vars.MYSQL_URL, database);
       log(`MySQL: using MYSQL_URL ${redact(url)}`);
       const version = await waitForMysql(withDatabase(url, ''), 10_000);
       return given(url, version);
@@ -62,7 +100,7 @@ export async function provisionMysql(options: ProvisionOptions = {}): Promise<My
   }
 
   if (wants('docker')) {
-    const image = env.MYSQL_IMAGE || DEFAULT_MYSQL_IMAGE;
+    const image = vars.MYSQL_IMAGE;
     try {
       log(`MySQL: starting a ${image} container (testcontainers)`);
       const kept = options.dataDir ? await keptDataDir(path.join(options.dataDir, 'docker')) : undefined;
@@ -83,7 +121,7 @@ export async function provisionMysql(options: ProvisionOptions = {}): Promise<My
   }
 
   if (wants('binary')) {
-    const binary = await findMysqlBinary(env.MYSQL_SEARCH_PATH ?? defaultSearchPath(env));
+    const binary = await findMysqlBinary(vars.MYSQL_SEARCH_PATH ?? defaultSearchPath(env));
     if (binary) {
       const temporary = !options.dataDir;
       const dataDir = options.dataDir

@@ -33,9 +33,12 @@ const plan = planFromText({ ...values, profile: 'constant' });
 
 interface Row {
   settings: string;
-  maxThreadsConnected: number;
-  maxConnections: number;
-  refusedAtMax: number;
+  /** "—" when no dbstats sample succeeded: an unknown is not a zero. */
+  maxThreadsConnected: number | string;
+  maxConnections: number | string;
+  refusedAtMax: number | string;
+  /** dbstats samples that failed (the database under this load may not answer them). */
+  failedSamples: number;
   [key: string]: string | number;
 }
 
@@ -62,6 +65,8 @@ async function runWith(label: string, serverArgs: string[]): Promise<Row> {
     let maxConnections = 0;
     let refusedBefore = -1;
     let refused = 0;
+    let samples = 0;
+    let failedSamples = 0;
     const sample = setInterval(async () => {
       try {
         const s = (await (await fetch(`${gw}/function/dbstats`)).json()) as {
@@ -75,7 +80,10 @@ async function runWith(label: string, serverArgs: string[]): Promise<Row> {
         maxConnections = s.server.maxConnections;
         if (refusedBefore < 0) refusedBefore = s.server.connectionErrorsMaxConnections;
         refused = s.server.connectionErrorsMaxConnections - refusedBefore;
-      } catch {}
+        samples++;
+      } catch {
+        failedSamples++;
+      }
     }, 1000);
     const results = await new LoadEngine({
       target: gw,
@@ -94,9 +102,10 @@ async function runWith(label: string, serverArgs: string[]): Promise<Row> {
     clearInterval(sample);
     const row: Row = {
       settings: label,
-      maxThreadsConnected: maxThreads,
-      maxConnections,
-      refusedAtMax: refused,
+      maxThreadsConnected: samples ? maxThreads : '—',
+      maxConnections: samples ? maxConnections : '—',
+      refusedAtMax: samples ? refused : '—',
+      failedSamples,
     };
     for (const f of results.summary) {
       row[`${f.fn} rate/s`] = f.rate;

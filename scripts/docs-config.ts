@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { VARIABLES } from '../functions/lib/config.ts';
 import type { VariableSpec } from '../functions/lib/env.ts';
 import { GATEWAY_VARIABLES } from '../gateway/config.ts';
+import { PROVISION_VARIABLES } from '../mysql/provision.ts';
 
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
@@ -10,6 +11,7 @@ export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 const TABLES: Record<string, Record<string, VariableSpec>> = {
   'config-table': VARIABLES,
   'gateway-config-table': GATEWAY_VARIABLES,
+  'mysql-config-table': PROVISION_VARIABLES,
 };
 
 export function configTable(variables: Record<string, VariableSpec>): string {

@@ -21,7 +21,7 @@ function scalingLine(policy: PolicyName, gateway: Gateway): string {
 /** `npm start`: the whole demo on this machine, stopped by Ctrl-C. */
 async function main(): Promise<void> {
   const config = parseGatewayConfig(process.env);
-  const log = createLogger((process.env.LOG_LEVEL as 'info') ?? 'info', { component: 'gateway' });
+  const log = createLogger(config.LOG_LEVEL, { component: 'gateway' });
   let basicAuth: { user: string; password: string } | undefined;
   if (config.GATEWAY_BASIC_AUTH_FILE) {
     const text = (await readFile(config.GATEWAY_BASIC_AUTH_FILE, 'utf8')).trim();

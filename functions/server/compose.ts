@@ -62,7 +62,7 @@ export async function buildFunction(name: FunctionName, config: Config, log: Log
       break;
     case 'dbstats':
       handler = createDbstats({ ...context, cats, pool: stats });
-      registerServerMetrics(metrics.registry, cats);
+      registerServerMetrics(metrics.registry, cats, log);
       break;
   }
 

@@ -14,6 +14,7 @@ import {
   WATCHDOG_GRACE_MARGIN_MS,
 } from '../../functions/lib/config.ts';
 import { registerServerMetrics } from '../../functions/lib/db/server-metrics.ts';
+import { silentLogger } from '../../functions/lib/log.ts';
 import { createMetrics } from '../../functions/lib/metrics.ts';
 import { EDITIONS, stackRefusals } from '../../gateway/editions.ts';
 import { createGatewayMetrics } from '../../gateway/metrics.ts';
@@ -306,10 +307,14 @@ describe('monitoring', () => {
     const exported = new Set<string>();
     const gateway = createGatewayMetrics();
     const fn = createMetrics('x');
-    registerServerMetrics(fn.registry, {
-      serverStats: () => Promise.reject(new Error('not scraped here')),
-      tableStats: () => Promise.reject(new Error('not scraped here')),
-    });
+    registerServerMetrics(
+      fn.registry,
+      {
+        serverStats: () => Promise.reject(new Error('not scraped here')),
+        tableStats: () => Promise.reject(new Error('not scraped here')),
+      },
+      silentLogger,
+    );
     for (const m of [...gateway.registry.getMetricsAsArray(), ...fn.registry.getMetricsAsArray()]) {
       const name = (m as unknown as { name: string }).name;
       for (const suffix of ['', '_bucket', '_sum', '_count']) exported.add(name + suffix);

@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { type Logger, rateLimitedWarn } from '../log.ts';
 import type { CatRepository } from './cats.ts';
 
 /**
@@ -8,7 +9,12 @@ import type { CatRepository } from './cats.ts';
 export function registerServerMetrics(
   registry: Registry,
   cats: Pick<CatRepository, 'serverStats' | 'tableStats'>,
+  log: Logger,
 ): void {
+  const failed = rateLimitedWarn(
+    log,
+    'could not read the MySQL counters for a scrape; the gauges are left out',
+  );
   const registers = [registry];
   let pending: Promise<void> | undefined;
   const values = new Map<string, number>();
@@ -24,7 +30,10 @@ export function registerServerMetrics(
         values.set('rows', table.rows);
         values.set('blob', table.blobBytes);
       })
-      .catch(() => values.clear())
+      .catch((err: unknown) => {
+        failed({ err });
+        values.clear();
+      })
       .finally(() => setTimeout(() => (pending = undefined), 500).unref());
     return pending;
   };

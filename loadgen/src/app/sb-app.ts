@@ -96,7 +96,10 @@ export class SbApp extends LitElement {
       };
       if (saved.baseUrl) this.target = { ...this.target, baseUrl: saved.baseUrl };
       if (saved.plan) this.plan = parsePlan(saved.plan);
-    } catch {}
+    } catch (err) {
+      // Settings saved by another version: start from the defaults, and say why.
+      console.warn('SystemBreaker: saved settings ignored:', (err as Error).message);
+    }
   }
 
   private save(): void {

@@ -2,6 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { STRATEGIES } from '../../../contract/functions.ts';
 import { type Plan, PROFILES } from '../../../contract/plan.ts';
+import {
+  ConfigError,
+  httpUrl,
+  int,
+  type ParsedEnv,
+  parseEnv,
+  type VariableSpec,
+} from '../../../functions/lib/env.ts';
 import { planFromText } from '../core/plan.ts';
 import { LoadEngine } from './engine.ts';
 
@@ -38,35 +46,58 @@ if (values.help) {
   process.exit(0);
 }
 
+/** The flags that are not the plan, checked as the functions' environment is. */
+const FLAGS = {
+  '--target': { schema: httpUrl, allowed: 'an http(s) URL', default: undefined, description: '' },
+  '--max-in-flight': {
+    schema: int(1, 100_000),
+    allowed: 'integer 1–100000',
+    default: undefined,
+    description: '',
+  },
+  '--connections': {
+    schema: int(1, 10_000),
+    allowed: 'integer 1–10000',
+    default: undefined,
+    description: '',
+  },
+  '--timeout-ms': {
+    schema: int(1, 600_000),
+    allowed: 'integer 1–600000',
+    default: undefined,
+    description: '',
+  },
+} satisfies Record<string, VariableSpec>;
+
 let plan: Plan;
+let flags: ParsedEnv<typeof FLAGS>;
 try {
-  if (!URL.canParse(values.target) || !/^https?:$/.test(new URL(values.target).protocol)) {
-    throw new Error(`--target must be an http(s) URL; got ${JSON.stringify(values.target)}`);
-  }
+  flags = parseEnv(
+    FLAGS,
+    {
+      '--target': values.target,
+      '--max-in-flight': values['max-in-flight'],
+      '--connections': values.connections,
+      '--timeout-ms': values['timeout-ms'],
+    },
+    Object.keys(FLAGS) as Array<keyof typeof FLAGS>,
+  );
   plan = planFromText(values);
 } catch (err) {
-  process.stderr.write(`${(err as Error).message}\n\n${usage}\n`);
+  const message = err instanceof ConfigError ? err.problems.join('\n') : (err as Error).message;
+  process.stderr.write(`${message}\n\n${usage}\n`);
   process.exit(2);
 }
-
-const positive = (name: string, v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    process.stderr.write(`--${name} must be a positive integer; got ${JSON.stringify(v)}\n`);
-    process.exit(2);
-  }
-  return n;
-};
 
 let totalErrors = 0;
 let totalDropped = 0;
 let worstP99 = 0;
 const engine = new LoadEngine({
-  target: values.target,
+  target: flags['--target'],
   plan,
-  maxInFlight: positive('max-in-flight', values['max-in-flight']),
-  connections: positive('connections', values.connections),
-  timeoutMs: positive('timeout-ms', values['timeout-ms']),
+  maxInFlight: flags['--max-in-flight'],
+  connections: flags['--connections'],
+  timeoutMs: flags['--timeout-ms'],
   onEvent(event) {
     if (event.type !== 'second') return;
     const { stats, inFlight } = event;
@@ -85,7 +116,7 @@ const engine = new LoadEngine({
 });
 process.on('SIGINT', () => engine.stop());
 
-process.stderr.write(`load: ${JSON.stringify(plan)} → ${values.target}\n`);
+process.stderr.write(`load: ${JSON.stringify(plan)} → ${flags['--target']}\n`);
 const results = await engine.run();
 console.table(
   Object.fromEntries(
