@@ -28,11 +28,235 @@ const table = (head: string[], rows: Array<Array<string | number>>) =>
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
 
+type Svg = (name: string, content: string) => Promise<string>;
+
+async function serverSection(r: Results, svg: Svg): Promise<string[]> {
+  if (!r.server) return [];
+  const s = r.server;
+  return [
+    '## Function server overhead',
+    '',
+    `A no-op handler, each server in its own process, autocannon with ${s.connections} connections for ${s.seconds} s.`,
+    '',
+    table(
+      ['server', 'req/s', 'p50 ms', 'p99 ms'],
+      [
+        ['plain node:http', s.plain.rps, s.plain.p50Ms, s.plain.p99Ms],
+        [
+          'our function server (Fetch-API handler)',
+          s.functionServer.rps,
+          s.functionServer.p50Ms,
+          s.functionServer.p99Ms,
+        ],
+        ['Express, as the OpenFaaS node template', s.express.rps, s.express.p50Ms, s.express.p99Ms],
+      ],
+    ),
+    '',
+    `**ours/plain ${s.oursOverPlain}×, ours/Express ${s.oursOverExpress}×**`,
+    '',
+    await svg(
+      'server.svg',
+      barChart('No-op handler: requests/s', 'req/s', [
+        { label: 'plain node:http', bars: [{ label: 'req/s', value: s.plain.rps }] },
+        { label: 'function server', bars: [{ label: 'req/s', value: s.functionServer.rps }] },
+        { label: 'Express template', bars: [{ label: 'req/s', value: s.express.rps }] },
+      ]),
+    ),
+    '',
+  ];
+}
+
+async function randshowSection(r: Results, svg: Svg): Promise<string[]> {
+  if (!r.randshow) return [];
+  const rows = [...new Set(r.randshow.map((c) => c.rows))];
+  const strategies = [...new Set(r.randshow.map((c) => c.strategy))];
+  const cell = (rowsN: number, s: string) => r.randshow?.find((c) => c.rows === rowsN && c.strategy === s);
+  return [
+    '## randshow strategies',
+    '',
+    '8 KiB escaped-base64 blobs; the handler called as a replica calls it (json format, sha256 checked).',
+    '',
+    table(
+      ['rows', ...strategies.flatMap((s) => [`${s} p50 ms`, `${s} p99 ms`])],
+      rows.map((n) => [
+        n.toLocaleString('en'),
+        ...strategies.flatMap((s) => [cell(n, s)?.p50Ms ?? '-', cell(n, s)?.p99Ms ?? '-']),
+      ]),
+    ),
+    '',
+    `Growth from ${rows[0]?.toLocaleString('en')} to ${rows.at(-1)?.toLocaleString('en')} rows (p50): ` +
+      strategies
+        .map(
+          (s) =>
+            `${s} ${((cell(rows.at(-1) as number, s)?.p50Ms ?? 0) / (cell(rows[0] as number, s)?.p50Ms ?? 1)).toFixed(1)}×`,
+        )
+        .join(', '),
+    '',
+    await svg(
+      'randshow.svg',
+      barChart(
+        'randshow p50 by table size (log scale)',
+        'ms',
+        rows.map((n) => ({
+          label: `${n.toLocaleString('en')} rows`,
+          bars: strategies.map((s) => ({ label: s, value: cell(n, s)?.p50Ms ?? 0 })),
+        })),
+        { log: true },
+      ),
+    ),
+    '',
+  ];
+}
+
+async function codecSection(r: Results): Promise<string[]> {
+  if (!r.codec) return [];
+  const c = r.codec;
+  return [
+    '## Codec',
+    '',
+    table(
+      ['1 MiB', 'encode MiB/s', 'decode MiB/s'],
+      [
+        ['escaped-base64', c.escapedEncodeMiBs, c.escapedDecodeMiBs],
+        ['Buffer base64', c.bufferEncodeMiBs, c.bufferDecodeMiBs],
+      ],
+    ),
+    '',
+    `Round trip escaped ÷ Buffer: **${c.roundTripRatio}×**. Stored bytes per image byte: escaped-base64 **${c.storedBytesPerImageByte}**, raw 1.`,
+    '',
+  ];
+}
+
+async function gatewaySection(r: Results, svg: Svg): Promise<string[]> {
+  if (!r.gateway) return [];
+  return [
+    '## Local gateway',
+    '',
+    table(
+      ['target', 'direct req/s', 'via /function req/s', 'gateway/direct', 'direct p99 ms', 'gateway p99 ms'],
+      r.gateway.map((g) => [
+        g.target,
+        g.direct.rps,
+        g.viaGateway.rps,
+        `${g.rpsRatio}×`,
+        g.direct.p99Ms,
+        g.viaGateway.p99Ms,
+      ]),
+    ),
+    '',
+    await svg(
+      'gateway.svg',
+      barChart(
+        'Through the gateway vs one replica directly',
+        'req/s',
+        r.gateway.map((g) => ({
+          label: g.target,
+          bars: [
+            { label: 'direct', value: g.direct.rps },
+            { label: 'via /function', value: g.viaGateway.rps },
+          ],
+        })),
+      ),
+    ),
+    '',
+  ];
+}
+
+async function engineSection(r: Results): Promise<string[]> {
+  if (!r.engine) return [];
+  const e = r.engine;
+  return [
+    '## Load engine',
+    '',
+    table(
+      ['', 'req/s'],
+      [
+        ['autocannon, closed loop', e.autocannonRps],
+        ['Node engine, highest open-loop rate held (within 1 %, no drops)', e.engineMaxRps],
+      ],
+    ),
+    '',
+    `Engine/autocannon **${e.maxRatio}×** on the same no-op server and ${e.connections} connections. Dialled at 2,000 req/s: achieved ${e.accuracy.achieved}/s (**${e.accuracy.ratio}×**), ${e.accuracy.dropped} dropped, p99 ${e.accuracy.p99Ms} ms.`,
+    '',
+  ];
+}
+
+async function memorySection(r: Results): Promise<string[]> {
+  if (!r.memory) return [];
+  return [
+    '## Replica memory',
+    '',
+    `RSS before and after ${r.memory.seconds} s at ${r.memory.rate} req/s (\`--long\`: 10 minutes).`,
+    '',
+    table(
+      ['replica', 'requests', 'RSS before MiB', 'RSS after MiB', 'after/before'],
+      r.memory.rows.map((x) => [x.fn, x.requests, x.beforeMiB, x.afterMiB, `${x.growth}×`]),
+    ),
+    '',
+  ];
+}
+
+async function modesSection(r: Results, svg: Svg): Promise<string[]> {
+  if (!r.modes) return [];
+  return [
+    '## Connection modes',
+    '',
+    table(
+      [
+        'mode',
+        'pool per replica',
+        'ok',
+        'DB_TOO_MANY_CONNECTIONS',
+        'other errors',
+        'worst p50 ms',
+        'worst p99 ms',
+      ],
+      r.modes.map((x) => [
+        x.mode,
+        x.poolPerReplica,
+        x.ok,
+        x.tooManyConnections,
+        x.otherErrors,
+        x.p50Ms,
+        x.p99Ms,
+      ]),
+    ),
+    '',
+    `${r.modes[0]?.replicas} randshow replicas, max_connections = ${r.modes[0]?.maxConnections}, ${r.modes[0]?.rate} req/s of order-by-rand.`,
+    '',
+    await svg(
+      'modes.svg',
+      barChart(
+        'Connection modes: answers by outcome',
+        'requests',
+        r.modes.map((x) => ({
+          label: x.mode,
+          bars: [
+            { label: 'ok', value: x.ok },
+            { label: 'too many connections', value: x.tooManyConnections },
+          ],
+        })),
+      ),
+    ),
+    '',
+  ];
+}
+
+const SECTIONS = [
+  serverSection,
+  randshowSection,
+  codecSection,
+  gatewaySection,
+  engineSection,
+  memorySection,
+  modesSection,
+];
+
 /** Writes report.md (tables, ratios, machine facts) and its SVG plots into `dir`. */
 export async function writeReport(input: Record<string, unknown>, dir: string): Promise<string> {
   const r = input as unknown as Results;
   await mkdir(dir, { recursive: true });
-  const svg = async (name: string, content: string) => {
+  const svg: Svg = async (name, content) => {
     await writeFile(path.join(dir, name), content);
     return `![${name}](${name})`;
   };
@@ -44,211 +268,7 @@ export async function writeReport(input: Record<string, unknown>, dir: string): 
     'Load tool, servers and MySQL share the same cores: read the ratios, not the absolute numbers.',
     '',
   ];
-  if (r.server) {
-    const s = r.server;
-    out.push(
-      '## Function server overhead',
-      '',
-      `A no-op handler, each server in its own process, autocannon with ${s.connections} connections for ${s.seconds} s.`,
-      '',
-      table(
-        ['server', 'req/s', 'p50 ms', 'p99 ms'],
-        [
-          ['plain node:http', s.plain.rps, s.plain.p50Ms, s.plain.p99Ms],
-          [
-            'our function server (Fetch-API handler)',
-            s.functionServer.rps,
-            s.functionServer.p50Ms,
-            s.functionServer.p99Ms,
-          ],
-          ['Express, as the OpenFaaS node template', s.express.rps, s.express.p50Ms, s.express.p99Ms],
-        ],
-      ),
-      '',
-      `**ours/plain ${s.oursOverPlain}×, ours/Express ${s.oursOverExpress}×**`,
-      '',
-      await svg(
-        'server.svg',
-        barChart('No-op handler: requests/s', 'req/s', [
-          { label: 'plain node:http', bars: [{ label: 'req/s', value: s.plain.rps }] },
-          { label: 'function server', bars: [{ label: 'req/s', value: s.functionServer.rps }] },
-          { label: 'Express template', bars: [{ label: 'req/s', value: s.express.rps }] },
-        ]),
-      ),
-      '',
-    );
-  }
-  if (r.randshow) {
-    const rows = [...new Set(r.randshow.map((c) => c.rows))];
-    const strategies = [...new Set(r.randshow.map((c) => c.strategy))];
-    const cell = (rowsN: number, s: string) => r.randshow?.find((c) => c.rows === rowsN && c.strategy === s);
-    out.push(
-      '## randshow strategies',
-      '',
-      '8 KiB escaped-base64 blobs; the handler called as a replica calls it (json format, sha256 checked).',
-      '',
-      table(
-        ['rows', ...strategies.flatMap((s) => [`${s} p50 ms`, `${s} p99 ms`])],
-        rows.map((n) => [
-          n.toLocaleString('en'),
-          ...strategies.flatMap((s) => [cell(n, s)?.p50Ms ?? '-', cell(n, s)?.p99Ms ?? '-']),
-        ]),
-      ),
-      '',
-      `Growth from ${rows[0]?.toLocaleString('en')} to ${rows.at(-1)?.toLocaleString('en')} rows (p50): ` +
-        strategies
-          .map(
-            (s) =>
-              `${s} ${((cell(rows.at(-1) as number, s)?.p50Ms ?? 0) / (cell(rows[0] as number, s)?.p50Ms ?? 1)).toFixed(1)}×`,
-          )
-          .join(', '),
-      '',
-      await svg(
-        'randshow.svg',
-        barChart(
-          'randshow p50 by table size (log scale)',
-          'ms',
-          rows.map((n) => ({
-            label: `${n.toLocaleString('en')} rows`,
-            bars: strategies.map((s) => ({ label: s, value: cell(n, s)?.p50Ms ?? 0 })),
-          })),
-          { log: true },
-        ),
-      ),
-      '',
-    );
-  }
-  if (r.codec) {
-    const c = r.codec;
-    out.push(
-      '## Codec',
-      '',
-      table(
-        ['1 MiB', 'encode MiB/s', 'decode MiB/s'],
-        [
-          ['escaped-base64', c.escapedEncodeMiBs, c.escapedDecodeMiBs],
-          ['Buffer base64', c.bufferEncodeMiBs, c.bufferDecodeMiBs],
-        ],
-      ),
-      '',
-      `Round trip escaped ÷ Buffer: **${c.roundTripRatio}×**. Stored bytes per image byte: escaped-base64 **${c.storedBytesPerImageByte}**, raw 1.`,
-      '',
-    );
-  }
-  if (r.gateway) {
-    out.push(
-      '## Local gateway',
-      '',
-      table(
-        [
-          'target',
-          'direct req/s',
-          'via /function req/s',
-          'gateway/direct',
-          'direct p99 ms',
-          'gateway p99 ms',
-        ],
-        r.gateway.map((g) => [
-          g.target,
-          g.direct.rps,
-          g.viaGateway.rps,
-          `${g.rpsRatio}×`,
-          g.direct.p99Ms,
-          g.viaGateway.p99Ms,
-        ]),
-      ),
-      '',
-      await svg(
-        'gateway.svg',
-        barChart(
-          'Through the gateway vs one replica directly',
-          'req/s',
-          r.gateway.map((g) => ({
-            label: g.target,
-            bars: [
-              { label: 'direct', value: g.direct.rps },
-              { label: 'via /function', value: g.viaGateway.rps },
-            ],
-          })),
-        ),
-      ),
-      '',
-    );
-  }
-  if (r.engine) {
-    const e = r.engine;
-    out.push(
-      '## Load engine',
-      '',
-      table(
-        ['', 'req/s'],
-        [
-          ['autocannon, closed loop', e.autocannonRps],
-          ['Node engine, highest open-loop rate held (within 1 %, no drops)', e.engineMaxRps],
-        ],
-      ),
-      '',
-      `Engine/autocannon **${e.maxRatio}×** on the same no-op server and ${e.connections} connections. Dialled at 2,000 req/s: achieved ${e.accuracy.achieved}/s (**${e.accuracy.ratio}×**), ${e.accuracy.dropped} dropped, p99 ${e.accuracy.p99Ms} ms.`,
-      '',
-    );
-  }
-  if (r.memory) {
-    out.push(
-      '## Replica memory',
-      '',
-      `RSS before and after ${r.memory.seconds} s at ${r.memory.rate} req/s (\`--long\`: 10 minutes).`,
-      '',
-      table(
-        ['replica', 'requests', 'RSS before MiB', 'RSS after MiB', 'after/before'],
-        r.memory.rows.map((x) => [x.fn, x.requests, x.beforeMiB, x.afterMiB, `${x.growth}×`]),
-      ),
-      '',
-    );
-  }
-  if (r.modes) {
-    out.push(
-      '## Connection modes',
-      '',
-      table(
-        [
-          'mode',
-          'pool per replica',
-          'ok',
-          'DB_TOO_MANY_CONNECTIONS',
-          'other errors',
-          'worst p50 ms',
-          'worst p99 ms',
-        ],
-        r.modes.map((x) => [
-          x.mode,
-          x.poolPerReplica,
-          x.ok,
-          x.tooManyConnections,
-          x.otherErrors,
-          x.p50Ms,
-          x.p99Ms,
-        ]),
-      ),
-      '',
-      `${r.modes[0]?.replicas} randshow replicas, max_connections = ${r.modes[0]?.maxConnections}, ${r.modes[0]?.rate} req/s of order-by-rand.`,
-      '',
-      await svg(
-        'modes.svg',
-        barChart(
-          'Connection modes: answers by outcome',
-          'requests',
-          r.modes.map((x) => ({
-            label: x.mode,
-            bars: [
-              { label: 'ok', value: x.ok },
-              { label: 'too many connections', value: x.tooManyConnections },
-            ],
-          })),
-        ),
-      ),
-      '',
-    );
-  }
+  for (const section of SECTIONS) out.push(...(await section(r, svg)));
   const file = path.join(dir, 'report.md');
   await writeFile(file, `${out.join('\n')}\n`);
   return file;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { drawCat } from '../catsource/draw.ts';
-import type { Fault } from '../catsource/server.ts';
+import type { Fault } from '../catsource/faults.ts';
 import { errorCodeOf } from '../contract/errors.ts';
 import { FUNCTION_NAMES } from '../contract/functions.ts';
 import { parsePlan } from '../contract/plan.ts';

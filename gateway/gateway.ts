@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -123,6 +123,40 @@ function routes(
   return app;
 }
 
+/** One replica set per function, each starting its replicas with the function's environment. */
+function replicaSets(options: GatewayOptions): Map<string, ReplicaSet> {
+  return new Map(
+    options.functions.map((spec) => [
+      spec.name,
+      new ReplicaSet({
+        spec,
+        env: options.replicaEnv(spec),
+        log: options.log,
+        ...(options.onReplicaLog ? { onReplicaLog: options.onReplicaLog } : {}),
+      }),
+    ]),
+  );
+}
+
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** Stops accepting, lets answers under way finish (5 s at most), then drains every replica. */
+async function shutdown(server: Server, sets: Map<string, ReplicaSet>, liveLoad: LiveLoad): Promise<void> {
+  await liveLoad.close();
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 5000).unref();
+  });
+  await Promise.all([...sets.values()].map((s) => s.stop()));
+}
+
 /**
  * The local gateway: OpenFaaS's routes in front of replicas that are real processes,
  * with OpenFaaS's metric names and a choice of autoscaling policies.
@@ -130,17 +164,7 @@ function routes(
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { log } = options;
   const metrics = createGatewayMetrics();
-  const sets = new Map(
-    options.functions.map((spec) => [
-      spec.name,
-      new ReplicaSet({
-        spec,
-        env: options.replicaEnv(spec),
-        log,
-        ...(options.onReplicaLog ? { onReplicaLog: options.onReplicaLog } : {}),
-      }),
-    ]),
-  );
+  const sets = replicaSets(options);
   metrics.watchReplicas(() =>
     [...sets.values()].map((s) => ({ name: s.name, desired: s.desired, available: s.available })),
   );
@@ -168,13 +192,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     readyWaitMs: options.readyWaitMs ?? 10_000,
   });
-
   const server = createServer({ keepAliveTimeout: 65_000 }, getRequestListener(app.fetch));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
+  port = await listen(server, options.port, options.host);
 
   for (const set of sets.values()) set.scaleTo(Math.max(set.spec.scale.min, 1));
   await Promise.all(
@@ -185,7 +204,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   const ticker = setInterval(() => autoscaler.tick(), options.tickMs);
   ticker.unref();
-
   return {
     url: httpOrigin(options.host, port),
     port,
@@ -194,13 +212,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     liveLoad,
     async stop() {
       clearInterval(ticker);
-      await liveLoad.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 5000).unref();
-      });
-      await Promise.all([...sets.values()].map((s) => s.stop()));
+      await shutdown(server, sets, liveLoad);
     },
   };
 }

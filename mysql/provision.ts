@@ -70,82 +70,91 @@ export class MysqlProvisionError extends Error {
 
 const DOCKER_MISSING = /Could not find a working container runtime strategy/i;
 
+type Vars = ParsedEnv<typeof PROVISION_VARIABLES>;
+/** One way of getting a MySQL: the server, or why it could not be had this way. */
+type Attempt = (vars: Vars, options: ProvisionOptions, database: string) => Promise<MysqlServer | string>;
+
+const fromUrl: Attempt = async (vars, options, database) => {
+  if (!vars.MYSQL_URL) return 'MYSQL_URL is not set';
+  const url = withDatabase(vars.MYSQL_URL, database);
+  options.log?.(`MySQL: using MYSQL_URL ${redact(url)}`);
+  const version = await waitForMysql(withDatabase(url, ''), 10_000);
+  return given(url, version);
+};
+
+const fromDocker: Attempt = async (vars, options, database) => {
+  const image = vars.MYSQL_IMAGE;
+  try {
+    options.log?.(`MySQL: starting a ${image} container (testcontainers)`);
+    const kept = options.dataDir ? await keptDataDir(path.join(options.dataDir, 'docker')) : undefined;
+    return await (options.startContainer ?? startMysqlContainer)({
+      image,
+      database,
+      ...(kept ?? {}),
+      ...(options.serverArgs ? { serverArgs: options.serverArgs } : {}),
+    });
+  } catch (err) {
+    const message = (err as Error).message;
+    const reason = DOCKER_MISSING.test(message)
+      ? 'no Docker engine answers (start dockerd, or set DOCKER_HOST)'
+      : `the ${image} container did not start: ${message.split('\n')[0]}`;
+    options.log?.(`MySQL: ${reason}`);
+    return `Docker: ${reason}`;
+  }
+};
+
+const fromBinary: Attempt = async (vars, options, database) => {
+  const binary = await findMysqlBinary(
+    vars.MYSQL_SEARCH_PATH ?? defaultSearchPath(options.env ?? process.env),
+  );
+  if (!binary) return 'no mariadbd or mysqld on PATH';
+  const dataDir = options.dataDir
+    ? path.join(options.dataDir, path.basename(binary.server))
+    : await mkdtemp(path.join(os.tmpdir(), 'sb-mysql-'));
+  options.log?.(`MySQL: starting a private ${binary.server} instance`);
+  const server = await startPrivateServer({
+    binary,
+    dataDir,
+    database,
+    ...(options.serverArgs ? { serverArgs: options.serverArgs } : {}),
+  });
+  if (options.dataDir) return server;
+  // A throwaway: its datadir goes with it.
+  return {
+    ...server,
+    async close() {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+};
+
+const ATTEMPTS: ReadonlyArray<[Exclude<ProvisionMode, 'auto'>, Attempt]> = [
+  ['url', fromUrl],
+  ['docker', fromDocker],
+  ['binary', fromBinary],
+];
+
 /**
  * Finds or starts a MySQL, trying in order: MYSQL_URL (an existing server) →
  * Docker via testcontainers (MYSQL_IMAGE) → a mariadbd/mysqld binary on PATH as a
  * private instance. MYSQL_PROVISION=url|docker|binary picks one path only.
  */
 export async function provisionMysql(options: ProvisionOptions = {}): Promise<MysqlServer> {
-  const env = options.env ?? process.env;
-  const database = options.database ?? 'systembreaker';
-  const log = options.log ?? (() => {});
-  let vars: ParsedEnv<typeof PROVISION_VARIABLES>;
+  let vars: Vars;
   try {
-    vars = parseEnv(PROVISION_VARIABLES, env);
+    vars = parseEnv(PROVISION_VARIABLES, options.env ?? process.env);
   } catch (err) {
     throw new MysqlProvisionError((err as ConfigError).problems.join('; '));
   }
-  const mode = vars.MYSQL_PROVISION;
+  const database = options.database ?? 'systembreaker';
   const tried: string[] = [];
-  const wants = (m: ProvisionMode) => mode === 'auto' || mode === m;
-
-  if (wants('url')) {
-    if (vars.MYSQL_URL) {
-      const url = withDatabase(vars.MYSQL_URL, database);
-      log(`MySQL: using MYSQL_URL ${redact(url)}`);
-      const version = await waitForMysql(withDatabase(url, ''), 10_000);
-      return given(url, version);
-    }
-    tried.push('MYSQL_URL is not set');
+  for (const [mode, attempt] of ATTEMPTS) {
+    if (vars.MYSQL_PROVISION !== 'auto' && vars.MYSQL_PROVISION !== mode) continue;
+    const got = await attempt(vars, options, database);
+    if (typeof got !== 'string') return got;
+    tried.push(got);
   }
-
-  if (wants('docker')) {
-    const image = vars.MYSQL_IMAGE;
-    try {
-      log(`MySQL: starting a ${image} container (testcontainers)`);
-      const kept = options.dataDir ? await keptDataDir(path.join(options.dataDir, 'docker')) : undefined;
-      return await (options.startContainer ?? startMysqlContainer)({
-        image,
-        database,
-        ...(kept ?? {}),
-        ...(options.serverArgs ? { serverArgs: options.serverArgs } : {}),
-      });
-    } catch (err) {
-      const message = (err as Error).message;
-      const reason = DOCKER_MISSING.test(message)
-        ? 'no Docker engine answers (start dockerd, or set DOCKER_HOST)'
-        : `the ${image} container did not start: ${message.split('\n')[0]}`;
-      tried.push(`Docker: ${reason}`);
-      log(`MySQL: ${reason}`);
-    }
-  }
-
-  if (wants('binary')) {
-    const binary = await findMysqlBinary(vars.MYSQL_SEARCH_PATH ?? defaultSearchPath(env));
-    if (binary) {
-      const temporary = !options.dataDir;
-      const dataDir = options.dataDir
-        ? path.join(options.dataDir, path.basename(binary.server))
-        : await mkdtemp(path.join(os.tmpdir(), 'sb-mysql-'));
-      log(`MySQL: starting a private ${binary.server} instance`);
-      const server = await startPrivateServer({
-        binary,
-        dataDir,
-        database,
-        ...(options.serverArgs ? { serverArgs: options.serverArgs } : {}),
-      });
-      if (!temporary) return server;
-      return {
-        ...server,
-        async close() {
-          await server.close();
-          await rm(dataDir, { recursive: true, force: true });
-        },
-      };
-    }
-    tried.push('no mariadbd or mysqld on PATH');
-  }
-
   throw new MysqlProvisionError(
     [
       'No MySQL could be found or started. Tried:',

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { DbStats } from '../contract/functions.ts';
 import { createLogger } from '../functions/lib/log.ts';
 import { parseGatewayConfig } from '../gateway/config.ts';
 import { startLocalStack } from '../gateway/local-stack.ts';
@@ -42,6 +43,39 @@ interface Row {
   [key: string]: string | number;
 }
 
+/** dbstats every second while the load runs: the most connections seen, and refusals at max_connections. */
+function sampleDbstats(gw: string) {
+  let maxThreads = 0;
+  let maxConnections = 0;
+  let refusedBefore = -1;
+  let refused = 0;
+  let samples = 0;
+  let failedSamples = 0;
+  const timer = setInterval(async () => {
+    try {
+      const { server } = (await (await fetch(`${gw}/function/dbstats`)).json()) as DbStats;
+      maxThreads = Math.max(maxThreads, server.threadsConnected);
+      maxConnections = server.maxConnections;
+      if (refusedBefore < 0) refusedBefore = server.connectionErrorsMaxConnections;
+      refused = server.connectionErrorsMaxConnections - refusedBefore;
+      samples++;
+    } catch {
+      failedSamples++; // counted and shown: the database under this load may not answer
+    }
+  }, 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      return {
+        maxThreadsConnected: samples ? maxThreads : '—',
+        maxConnections: samples ? maxConnections : '—',
+        refusedAtMax: samples ? refused : '—',
+        failedSamples,
+      };
+    },
+  };
+}
+
 async function runWith(label: string, serverArgs: string[]): Promise<Row> {
   process.stderr.write(`\n== ${label}: starting a MySQL and the stack\n`);
   const stack = await startLocalStack({
@@ -61,30 +95,7 @@ async function runWith(label: string, serverArgs: string[]): Promise<Row> {
     const gw = stack.gateway.url;
     for (let i = 0; i < 20; i++)
       await (await fetch(`${gw}/function/randstore`, { method: 'POST' })).arrayBuffer();
-    let maxThreads = 0;
-    let maxConnections = 0;
-    let refusedBefore = -1;
-    let refused = 0;
-    let samples = 0;
-    let failedSamples = 0;
-    const sample = setInterval(async () => {
-      try {
-        const s = (await (await fetch(`${gw}/function/dbstats`)).json()) as {
-          server: {
-            threadsConnected: number;
-            maxConnections: number;
-            connectionErrorsMaxConnections: number;
-          };
-        };
-        maxThreads = Math.max(maxThreads, s.server.threadsConnected);
-        maxConnections = s.server.maxConnections;
-        if (refusedBefore < 0) refusedBefore = s.server.connectionErrorsMaxConnections;
-        refused = s.server.connectionErrorsMaxConnections - refusedBefore;
-        samples++;
-      } catch {
-        failedSamples++;
-      }
-    }, 1000);
+    const sampler = sampleDbstats(gw);
     const results = await new LoadEngine({
       target: gw,
       plan,
@@ -99,14 +110,7 @@ async function runWith(label: string, serverArgs: string[]): Promise<Row> {
         );
       },
     }).run();
-    clearInterval(sample);
-    const row: Row = {
-      settings: label,
-      maxThreadsConnected: samples ? maxThreads : '—',
-      maxConnections: samples ? maxConnections : '—',
-      refusedAtMax: samples ? refused : '—',
-      failedSamples,
-    };
+    const row: Row = { settings: label, ...sampler.stop() };
     for (const f of results.summary) {
       row[`${f.fn} rate/s`] = f.rate;
       row[`${f.fn} p50 ms`] = f.p50;

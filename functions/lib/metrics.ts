@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { PoolStats } from '../../contract/functions.ts';
+import { CONNECTION_MODES, type PoolStats } from '../../contract/functions.ts';
 
 /** What only a function server knows; the gateway exports the invocation counts. */
 export interface FunctionMetrics {
@@ -18,24 +18,16 @@ export interface FunctionMetrics {
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export function createMetrics(
-  functionName: string,
-  options: { processMetrics?: boolean } = {},
-): FunctionMetrics {
-  const registry = new Registry();
-  registry.setDefaultLabels({ function_name: functionName });
-  if (options.processMetrics) collectDefaultMetrics({ register: registry });
-  const registers = [registry];
-
-  let poolStats: (() => PoolStats) | undefined;
+/** The pool's states and its mode, read from the pool at scrape time. */
+function registerPoolGauges(registers: Registry[], read: () => PoolStats | undefined): void {
   new Gauge({
     name: 'systembreaker_db_pool_connections',
-    help: 'Connections of this replica’s mysql2 pool by state (in_use, free, queued requests, limit).',
+    help: 'Connections of this replica’s pool by state (in_use, free, queued statements, limit).',
     labelNames: ['state'],
     registers,
     collect() {
-      if (!poolStats) return;
-      const s = poolStats();
+      const s = read();
+      if (!s) return;
       this.set({ state: 'in_use' }, s.total - s.free);
       this.set({ state: 'free' }, s.free);
       this.set({ state: 'queued' }, s.queued);
@@ -48,12 +40,24 @@ export function createMetrics(
     labelNames: ['mode'],
     registers,
     collect() {
-      if (!poolStats) return;
-      const { mode } = poolStats();
-      this.set({ mode: 'naive' }, mode === 'naive' ? 1 : 0);
-      this.set({ mode: 'budget' }, mode === 'budget' ? 1 : 0);
+      const s = read();
+      if (!s) return;
+      for (const mode of CONNECTION_MODES) this.set({ mode }, s.mode === mode ? 1 : 0);
     },
   });
+}
+
+export function createMetrics(
+  functionName: string,
+  options: { processMetrics?: boolean } = {},
+): FunctionMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ function_name: functionName });
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  let poolStats: (() => PoolStats) | undefined;
+  registerPoolGauges(registers, () => poolStats?.());
 
   return {
     registry,

@@ -82,101 +82,99 @@ const PICK_SQL: Record<Exclude<Strategy, 'random-id'>, string> = {
   'pk-subquery': `SELECT ${COLUMNS.replace(/(\w+)/g, 'c.$1')} FROM cats c JOIN (SELECT id FROM cats ORDER BY RAND() LIMIT 1) pick ON pick.id = c.id`,
 };
 
+/** random-id: a random id between MIN and MAX, then the first row at or above it. */
+async function randomById(db: Database): Promise<StoredCat | null> {
+  const [bounds] = await db.bounded<RowDataPacket[]>(
+    'random-id-bounds',
+    'SELECT MIN(id) AS lo, MAX(id) AS hi FROM cats',
+  );
+  if (!bounds || bounds.lo === null) return null;
+  const lo = Number(bounds.lo);
+  const hi = Number(bounds.hi);
+  const pick = lo + Math.floor(Math.random() * (hi - lo + 1));
+  const [row] = await db.bounded<CatRow[]>(
+    'random-id',
+    `SELECT ${COLUMNS} FROM cats WHERE id >= ? ORDER BY id LIMIT 1`,
+    [pick],
+  );
+  if (row) return toCat(row);
+  // Rows above the pick were deleted since MIN/MAX was read: take the highest left.
+  const [below] = await db.bounded<CatRow[]>(
+    'random-id',
+    `SELECT ${COLUMNS} FROM cats ORDER BY id DESC LIMIT 1`,
+  );
+  return below ? toCat(below) : null;
+}
+
+async function insert(db: Database, cat: NewCat): Promise<number> {
+  const result = await db.statement<ResultSetHeader>(
+    'insert',
+    `INSERT INTO cats (source_url, mime, width, height, original_bytes, stored_bytes, sha256, encoding, image)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      cat.sourceUrl,
+      cat.mime,
+      cat.width,
+      cat.height,
+      cat.originalBytes,
+      cat.data.byteLength,
+      cat.sha256,
+      cat.encoding,
+      cat.data,
+    ],
+    true,
+  );
+  return result.insertId;
+}
+
+async function tableStats(db: Database): Promise<TableStats> {
+  // stored_bytes avoids reading every blob just to measure it.
+  const [row] = await db.bounded<RowDataPacket[]>(
+    'table-stats',
+    'SELECT COUNT(*) AS n, COALESCE(SUM(stored_bytes), 0) AS blob_bytes, COALESCE(SUM(original_bytes), 0) AS original FROM cats',
+  );
+  return { rows: Number(row?.n), blobBytes: Number(row?.blob_bytes), originalBytes: Number(row?.original) };
+}
+
+async function serverStats(db: Database): Promise<ServerStats> {
+  const status = await db.bounded<RowDataPacket[]>(
+    'server-stats',
+    `SHOW GLOBAL STATUS WHERE Variable_name IN (${STATUS_NAMES.map(() => '?').join(', ')})`,
+    STATUS_NAMES,
+  );
+  const [vars] = await db.bounded<RowDataPacket[]>(
+    'server-stats',
+    'SELECT @@max_connections AS max_connections, VERSION() AS version',
+  );
+  const value = (name: string) =>
+    Number(
+      status.find((r) => String(r.Variable_name).toLowerCase() === name.toLowerCase())?.Value ?? Number.NaN,
+    );
+  return {
+    version: String(vars?.version),
+    threadsConnected: value('Threads_connected'),
+    maxUsedConnections: value('Max_used_connections'),
+    maxConnections: Number(vars?.max_connections),
+    abortedConnects: value('Aborted_connects'),
+    connectionErrorsMaxConnections: value('Connection_errors_max_connections'),
+    uptimeSeconds: value('Uptime'),
+  };
+}
+
 /** All SQL of the functions lives here; callers get domain objects and AppErrors. */
 export function createCatRepository(db: Database): CatRepository {
-  async function randomById(): Promise<StoredCat | null> {
-    const [bounds] = await db.bounded<RowDataPacket[]>(
-      'random-id-bounds',
-      'SELECT MIN(id) AS lo, MAX(id) AS hi FROM cats',
-    );
-    if (!bounds || bounds.lo === null) return null;
-    const lo = Number(bounds.lo);
-    const hi = Number(bounds.hi);
-    const pick = lo + Math.floor(Math.random() * (hi - lo + 1));
-    const [row] = await db.bounded<CatRow[]>(
-      'random-id',
-      `SELECT ${COLUMNS} FROM cats WHERE id >= ? ORDER BY id LIMIT 1`,
-      [pick],
-    );
-    if (row) return toCat(row);
-    // Rows above the pick were deleted since MIN/MAX was read: take the highest left.
-    const [below] = await db.bounded<CatRow[]>(
-      'random-id',
-      `SELECT ${COLUMNS} FROM cats ORDER BY id DESC LIMIT 1`,
-    );
-    return below ? toCat(below) : null;
-  }
-
   return {
-    async insert(cat) {
-      const result = await db.statement<ResultSetHeader>(
-        'insert',
-        `INSERT INTO cats (source_url, mime, width, height, original_bytes, stored_bytes, sha256, encoding, image)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          cat.sourceUrl,
-          cat.mime,
-          cat.width,
-          cat.height,
-          cat.originalBytes,
-          cat.data.byteLength,
-          cat.sha256,
-          cat.encoding,
-          cat.data,
-        ],
-        true,
-      );
-      return result.insertId;
-    },
-
+    insert: (cat) => insert(db, cat),
     async pickRandom(strategy) {
-      if (strategy === 'random-id') return randomById();
+      if (strategy === 'random-id') return randomById(db);
       const [row] = await db.bounded<CatRow[]>(strategy, PICK_SQL[strategy]);
       return row ? toCat(row) : null;
     },
-
     async findById(id) {
       const [row] = await db.bounded<CatRow[]>('by-id', `SELECT ${COLUMNS} FROM cats WHERE id = ?`, [id]);
       return row ? toCat(row) : null;
     },
-
-    async tableStats() {
-      // stored_bytes avoids reading every blob just to measure it.
-      const [row] = await db.bounded<RowDataPacket[]>(
-        'table-stats',
-        'SELECT COUNT(*) AS n, COALESCE(SUM(stored_bytes), 0) AS blob_bytes, COALESCE(SUM(original_bytes), 0) AS original FROM cats',
-      );
-      return {
-        rows: Number(row?.n),
-        blobBytes: Number(row?.blob_bytes),
-        originalBytes: Number(row?.original),
-      };
-    },
-
-    async serverStats() {
-      const status = await db.bounded<RowDataPacket[]>(
-        'server-stats',
-        `SHOW GLOBAL STATUS WHERE Variable_name IN (${STATUS_NAMES.map(() => '?').join(', ')})`,
-        STATUS_NAMES,
-      );
-      const [vars] = await db.bounded<RowDataPacket[]>(
-        'server-stats',
-        'SELECT @@max_connections AS max_connections, VERSION() AS version',
-      );
-      const value = (name: string) =>
-        Number(
-          status.find((r) => String(r.Variable_name).toLowerCase() === name.toLowerCase())?.Value ??
-            Number.NaN,
-        );
-      return {
-        version: String(vars?.version),
-        threadsConnected: value('Threads_connected'),
-        maxUsedConnections: value('Max_used_connections'),
-        maxConnections: Number(vars?.max_connections),
-        abortedConnects: value('Aborted_connects'),
-        connectionErrorsMaxConnections: value('Connection_errors_max_connections'),
-        uptimeSeconds: value('Uptime'),
-      };
-    },
+    tableStats: () => tableStats(db),
+    serverStats: () => serverStats(db),
   };
 }
