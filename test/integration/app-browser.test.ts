@@ -1,14 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/lib/log.ts';
 import { parseGatewayConfig } from '../../gateway/config.ts';
 import { type LocalStack, startLocalStack } from '../../gateway/local-stack.ts';
+import { launchChromium } from '../support/browser/harness.ts';
 import { ROOT } from '../support/process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-results');
 const APP = path.join(ROOT, 'test-results', 'app-dist');
 
@@ -38,18 +38,7 @@ beforeAll(async () => {
   });
   // Some cats to show before the load starts storing more.
   for (let i = 0; i < 3; i++) await fetch(`${stack.gateway.url}/function/randstore`, { method: 'POST' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
 }, 180_000);
 

@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import type { FunctionSummary, SecondStats, StatusClass } from '../../../contract/results.ts';
+import type { Counts, FunctionSummary, SecondStats, StatusClass } from '../../../contract/results.ts';
 
 /** How one request ended. `status` 0 means no HTTP answer (network error, timeout). */
 export interface Outcome {
@@ -30,15 +30,11 @@ export function statusClass(status: number): StatusClass {
   return 'net';
 }
 
-interface Bucket {
+/** One function's running counts for a span, before they become a Counts. */
+type Bucket = Pick<Counts, 'sent' | 'completed' | 'dropped' | 'byClass' | 'byCode'> & {
   dialled: number;
-  sent: number;
-  completed: number;
-  dropped: number;
-  byClass: Record<StatusClass, number>;
-  byCode: Record<string, number>;
   histogram: Histogram;
-}
+};
 
 const emptyClasses = (): Record<StatusClass, number> => ({ '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, net: 0 });
 
