@@ -48,6 +48,16 @@ describe('function server', () => {
     expect(called).toBe(false);
   });
 
+  it('counts a refused body once, as any answer: one 413 and one BODY_TOO_LARGE in its metrics', async () => {
+    const s = await start(async () => new Response('ok'));
+    expect((await fetch(s.url, { method: 'POST', body: 'x'.repeat(2048) })).status).toBe(413);
+    const text = await (await fetch(`${s.url}/_/metrics`)).text();
+    expect(text).toMatch(/^systembreaker_requests_total\{code="413",function_name="test"\} 1$/m);
+    expect(text).toMatch(
+      /^systembreaker_errors_total\{error_code="BODY_TOO_LARGE",function_name="test"\} 1$/m,
+    );
+  });
+
   it('turns a handler that throws into a 500 without details', async () => {
     const s = await start(async () => {
       throw new Error('secret detail');
