@@ -102,9 +102,29 @@ export function mergePlan(plan: Plan, change: Partial<Plan>): Plan {
   return { ...plan, ...change, ratio: { ...plan.ratio, ...change.ratio } };
 }
 
-/** A plan from outside (CLI, HTTP body, saved state, k6 variables): checked, unset fields defaulted. */
-export function parsePlan(input: unknown): Plan {
+/** A plan's fields from outside, checked and unset ones defaulted (a plan being edited, a saved one). */
+export function checkPlan(input: unknown): Plan {
   return mergePlan(DEFAULT_PLAN, check(planInput, input) as Partial<Plan>);
+}
+
+/** Why a plan would send nothing (k6 refuses a script with no scenario), if it would. */
+export function noTrafficProblem(plan: Plan): string | undefined {
+  if (plan.rate <= 0) return 'rate must be above 0 requests/s: a plan with no traffic sends nothing';
+  if (TARGET_FUNCTIONS.every((fn) => plan.ratio[fn] <= 0))
+    return `ratio must give some weight to ${TARGET_FUNCTIONS.join(' or ')}: all weights are 0`;
+  return undefined;
+}
+
+/**
+ * A plan to run, from outside (CLI, HTTP body, k6 variables, an export): its fields checked,
+ * unset ones defaulted, and refused if it would send nothing. A change may still dial a
+ * running plan down to 0: that pauses it.
+ */
+export function parsePlan(input: unknown): Plan {
+  const plan = checkPlan(input);
+  const problem = noTrafficProblem(plan);
+  if (problem) throw new PlanError(problem);
+  return plan;
 }
 
 /** A change from outside (the live API, the dial), checked. */

@@ -119,4 +119,22 @@ describe('SystemBreaker app in Chromium', () => {
     await page.getByRole('button', { name: 'Start' }).waitFor({ timeout: 20_000 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'systembreaker-narrow.png'), fullPage: true });
   });
+
+  it('will not start or export a plan that sends nothing, and says why', async () => {
+    await page.setViewportSize({ width: 1280, height: 1400 });
+    await page.goto(`${stack.gateway.url}/`);
+    for (const weight of ['randstore weight', 'randshow weight']) {
+      await page.getByLabel(weight).fill('0');
+      await page.getByLabel(weight).press('Tab');
+    }
+    await expect
+      .poll(() => page.locator('#plan-problem').textContent())
+      .toBe('ratio must give some weight to randstore or randshow: all weights are 0');
+    expect(await page.getByRole('button', { name: 'Start' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Export as k6 script' }).isDisabled()).toBe(true);
+    await page.getByLabel('randshow weight').fill('3');
+    await page.getByLabel('randshow weight').press('Tab');
+    await expect.poll(() => page.locator('#plan-problem').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Start' }).isDisabled()).toBe(false);
+  });
 });

@@ -21,7 +21,7 @@ export const DEFAULT_LIMITS: ImageLimits = {
 export function buildHandlers(
   db: TestDatabase,
   sourceUrl: string,
-  options: { encoding?: StorageEncoding; limits?: Partial<ImageLimits> } = {},
+  options: { encoding?: StorageEncoding; limits?: Partial<ImageLimits>; sourceTimeoutMs?: number } = {},
 ) {
   const metrics = createMetrics('test');
   const connections = watchConnections(db.pool);
@@ -37,7 +37,7 @@ export function buildHandlers(
     url: sourceUrl,
     kind: 'image',
     connectTimeoutMs: 2000,
-    timeoutMs: 5000,
+    timeoutMs: options.sourceTimeoutMs ?? 5000,
     maxBytes: 10 * 1024 * 1024,
     maxRedirects: 3,
   });

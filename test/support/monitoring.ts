@@ -18,17 +18,26 @@ const PROMQL_WORDS = new Set([
   'state',
   'query',
   'error_code',
+  'fn',
+  'scenario',
 ]);
 
-/** Every metric name the Grafana dashboard and the alert rules query. */
-export async function queriedMetrics(): Promise<string[]> {
+/** Every PromQL expression of the Grafana dashboard and the alert rules. */
+export async function queries(): Promise<string[]> {
   const dashboard = JSON.parse(await readFile(path.join(ROOT, 'deploy/grafana/systembreaker.json'), 'utf8'));
   const rules = parse(await readFile(path.join(ROOT, 'deploy/prometheus/alert.rules.yml'), 'utf8'));
   const exprs: string[] = [
-    ...dashboard.panels.flatMap((p: { targets: Array<{ expr: string }> }) => p.targets.map((t) => t.expr)),
+    ...dashboard.panels.flatMap((p: { targets?: Array<{ expr: string }> }) =>
+      (p.targets ?? []).map((t) => t.expr),
+    ),
     ...rules.groups.flatMap((g: { rules: Array<{ expr: string }> }) => g.rules.map((r) => r.expr)),
   ];
-  const words = exprs.flatMap((e) =>
+  return exprs;
+}
+
+/** Every metric name the Grafana dashboard and the alert rules query. */
+export async function queriedMetrics(): Promise<string[]> {
+  const words = (await queries()).flatMap((e) =>
     [...e.replace(/\{[^}]*\}|\[[^\]]*\]/g, '').matchAll(/[a-z_][a-z0-9_]*/gi)].map((m) => m[0]),
   );
   return [...new Set(words.filter((w) => !PROMQL_WORDS.has(w)))];

@@ -19,6 +19,7 @@ import { createMetrics } from '../../functions/lib/metrics.ts';
 import { EDITIONS, stackRefusals } from '../../gateway/editions.ts';
 import { createGatewayMetrics } from '../../gateway/metrics.ts';
 import { parseStack, scaleLabels, substituteEnv } from '../../gateway/stack.ts';
+import { K6_RW_METRICS } from '../../loadgen/k6/operator.ts';
 import { DEFAULT_MYSQL_IMAGE } from '../../mysql/container.ts';
 import { passwordSecretName } from '../../mysql/migrate.ts';
 import { DOCKERFILE, functionImage } from '../support/dockerfile.ts';
@@ -303,7 +304,7 @@ describe('monitoring', () => {
     });
   });
 
-  it('queries on the dashboard and in the rules only metrics the gateway or the functions export', async () => {
+  it('queries on the dashboard and in the rules only metrics the gateway, the functions or k6 export', async () => {
     const exported = new Set<string>();
     const gateway = createGatewayMetrics();
     const fn = createMetrics('x');
@@ -319,6 +320,7 @@ describe('monitoring', () => {
       const name = (m as unknown as { name: string }).name;
       for (const suffix of ['', '_bucket', '_sum', '_count']) exported.add(name + suffix);
     }
+    for (const name of K6_RW_METRICS) exported.add(name);
     const used = await queriedMetrics();
     expect(used.filter((m) => !exported.has(m))).toEqual([]);
     expect(used.length).toBeGreaterThan(8);

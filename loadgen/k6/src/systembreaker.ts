@@ -15,7 +15,8 @@ const plan: Plan = baked ?? planFromEnv(__ENV);
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
 const SUMMARY_FILE = __ENV.SUMMARY_FILE || 'systembreaker-summary.json';
 
-export const options = k6Options(plan);
+// PARALLELISM: how many k6-operator runners share the run (each gets its segment).
+export const options = k6Options(plan, Math.max(1, Math.floor(Number(__ENV.PARALLELISM) || 1)));
 
 const errors = new Counter('systembreaker_errors');
 const storedBytes = new Counter('systembreaker_stored_bytes');

@@ -4,7 +4,14 @@ import { customElement, state } from 'lit/decorators.js';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { type DbStats, TARGET_FUNCTIONS } from '../../../contract/functions.ts';
 import type { FunctionStatus } from '../../../contract/openfaas.ts';
-import { DEFAULT_PLAN, mergePlan, type Plan, type PlanChange, parsePlan } from '../../../contract/plan.ts';
+import {
+  checkPlan,
+  DEFAULT_PLAN,
+  mergePlan,
+  noTrafficProblem,
+  type Plan,
+  type PlanChange,
+} from '../../../contract/plan.ts';
 import type { SecondStats } from '../../../contract/results.ts';
 import k6Script from '../../k6/systembreaker.js?raw';
 import { bakePlan } from '../core/k6.ts';
@@ -95,7 +102,7 @@ export class SbApp extends LitElement {
         plan?: Plan;
       };
       if (saved.baseUrl) this.target = { ...this.target, baseUrl: saved.baseUrl };
-      if (saved.plan) this.plan = parsePlan(saved.plan);
+      if (saved.plan) this.plan = checkPlan(saved.plan);
     } catch (err) {
       // Settings saved by another version: start from the defaults, and say why.
       console.warn('SystemBreaker: saved settings ignored:', (err as Error).message);
@@ -154,7 +161,8 @@ export class SbApp extends LitElement {
 
   private onPlanChange(part: Partial<Plan>): void {
     try {
-      this.plan = parsePlan(mergePlan(this.plan, part));
+      // Fields only: a plan being edited may pass through 0 (and a running one may be paused at 0).
+      this.plan = checkPlan(mergePlan(this.plan, part));
     } catch {
       return; // the inputs keep their bounds; a half-typed value is ignored
     }
@@ -167,6 +175,7 @@ export class SbApp extends LitElement {
   }
 
   private start(): void {
+    if (noTrafficProblem(this.plan)) return; // the dial shows why, and Start is off
     void this.engine.start(this.engineKind, this.target.baseUrl, this.plan, this.headers());
   }
 
@@ -196,6 +205,7 @@ export class SbApp extends LitElement {
     const deployed = (this.functions.value ?? []).map((f) => f.name);
     const errorKeys = this.timeline.keys('err.').filter((k) => k !== 'err.total');
     const results = this.engine.results();
+    const problem = this.engine.running ? undefined : noTrafficProblem(this.plan);
     return html`
       <header>
         <h1>System<span>Breaker</span></h1>
@@ -216,8 +226,9 @@ export class SbApp extends LitElement {
         <div class="exports">
           <button id="export-json" ?disabled=${!results} @click=${() => this.download('systembreaker-results.json', 'application/json', JSON.stringify(results, null, 2))}>Export JSON</button>
           <button id="export-csv" ?disabled=${!results} @click=${() => results && this.download('systembreaker-results.csv', 'text/csv', toCsv(results))}>Export CSV</button>
-          <button id="export-k6" @click=${() => this.download('systembreaker-plan.js', 'text/javascript', bakePlan(k6Script, this.plan))}>Export as k6 script</button>
+          <button id="export-k6" ?disabled=${!!problem} @click=${() => this.download('systembreaker-plan.js', 'text/javascript', bakePlan(k6Script, this.plan))}>Export as k6 script</button>
         </div>
+        ${problem ? html`<p class="status error" role="alert" id="plan-problem">${problem}</p>` : ''}
         ${
           this.engine.status === 'lost'
             ? html`<p class="status error" role="alert">${this.engine.error} <button id="reconnect" @click=${() => this.engine.reconnect()}>Reconnect</button></p>`

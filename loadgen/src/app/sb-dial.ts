@@ -1,7 +1,7 @@
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { STRATEGIES, type Strategy } from '../../../contract/functions.ts';
-import { type Plan, PROFILES, type Profile } from '../../../contract/plan.ts';
+import { noTrafficProblem, type Plan, PROFILES, type Profile } from '../../../contract/plan.ts';
 import type { EngineKind } from './engine-controller.ts';
 
 /**
@@ -88,7 +88,7 @@ export class SbDial extends LitElement {
       ${
         this.running
           ? html`<button id="stop" class="stop" @click=${() => this.dispatchEvent(new CustomEvent('stop-run', { bubbles: true, composed: true }))}>Stop</button>`
-          : html`<button id="start" class="start" @click=${() => this.dispatchEvent(new CustomEvent('start-run', { bubbles: true, composed: true }))}>Start</button>`
+          : html`<button id="start" class="start" ?disabled=${!!noTrafficProblem(p)} @click=${() => this.dispatchEvent(new CustomEvent('start-run', { bubbles: true, composed: true }))}>Start</button>`
       }
     `;
   }

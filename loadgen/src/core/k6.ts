@@ -31,8 +31,16 @@ export interface K6Options {
   summaryTrendStats: string[];
 }
 
-/** The k6 options of a plan: one arrival-rate scenario per function at its share of the rate. */
-export function k6Options(plan: Plan): K6Options {
+/** At least `n` and a multiple of it: every k6-operator runner gets its share of the VUs. */
+const perRunner = (vus: number, n: number) => Math.max(n, Math.ceil(vus / n) * n);
+
+/**
+ * The k6 options of a plan: one arrival-rate scenario per function at its share of the rate.
+ * With `parallelism` runners (the k6-operator), k6 gives each an execution segment of every
+ * scenario: its share of the rate and of the VUs, so the total rate stays the one dialled. A
+ * runner whose segment has no VU has no work, so the VUs are a multiple of the runners.
+ */
+export function k6Options(plan: Plan, parallelism = 1): K6Options {
   const bounded: Plan =
     plan.profile === 'constant' && plan.durationS === 0 ? { ...plan, durationS: UNBOUNDED_S } : plan;
   const { startRate, stages } = stagesFor(bounded);
@@ -54,8 +62,8 @@ export function k6Options(plan: Plan): K6Options {
       startRate: Math.round(startRate * s * PER),
       timeUnit: '1m',
       // Enough VUs for the peak at 0.5 s per call, and room for calls 10× slower.
-      preAllocatedVUs: Math.ceil(peak * 0.5) + 5,
-      maxVUs: Math.ceil(peak * 5) + 50,
+      preAllocatedVUs: perRunner(Math.ceil(peak * 0.5) + 5, parallelism),
+      maxVUs: perRunner(Math.ceil(peak * 5) + 50, parallelism),
       stages: stages.map((st) => ({ duration: `${st.durationS}s`, target: Math.round(st.target * s * PER) })),
       tags: { fn },
     };
@@ -70,6 +78,19 @@ export function k6Options(plan: Plan): K6Options {
     scenarios,
     thresholds,
     summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
+  };
+}
+
+/** A plan as k6's `-e` variables: what planFromEnv reads back. */
+export function planToEnv(
+  plan: Plan,
+): Record<'RATE' | 'RATIO' | 'PROFILE' | 'DURATION' | 'STRATEGY', string> {
+  return {
+    RATE: String(plan.rate),
+    RATIO: TARGET_FUNCTIONS.map((fn) => `${fn}=${plan.ratio[fn]}`).join(','),
+    PROFILE: plan.profile,
+    DURATION: `${plan.durationS}s`,
+    STRATEGY: plan.strategy,
   };
 }
 

@@ -107,8 +107,7 @@ export function parseRatio(text: string): Record<TargetFunction, number> {
       out[k as TargetFunction] = Number(v);
     }
   }
-  if (out.randstore + out.randshow <= 0) throw bad();
-  return out;
+  return out; // all weights 0 is the plan's business: parsePlan says why it sends nothing
 }
 
 /** Parses "60s", "2m", "1h", "90" (seconds). */
