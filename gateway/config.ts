@@ -3,6 +3,7 @@ import { CATSOURCE_VARIABLES } from '../catsource/config.ts';
 import { CONNECTION_MODES } from '../contract/functions.ts';
 import { VARIABLES } from '../functions/lib/config.ts';
 import { int, oneOf, type ParsedEnv, parseEnv, type VariableSpec } from '../functions/lib/env.ts';
+import { hostnameOf, isLoopback } from '../functions/lib/hosts.ts';
 import { POLICY_NAMES } from './autoscale/policies.ts';
 
 /** Settings of the local gateway and `npm start` (the functions' own are in functions/lib/config.ts). */
@@ -18,6 +19,43 @@ export const GATEWAY_VARIABLES = {
     allowed: 'integer 0–65535',
     default: '8080',
     description: 'Port of the local gateway.',
+  },
+  GATEWAY_ALLOWED_HOSTS: {
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .refine((list) => list.every((h) => /^[a-z0-9.:[\]-]+$/.test(h))),
+    allowed: 'comma-separated host names or addresses',
+    default: '',
+    description:
+      'Host headers the gateway answers besides loopback’s (and, when it binds all addresses, this machine’s name and addresses); others get 421 HOST_NOT_ALLOWED.',
+  },
+  GATEWAY_ALLOWED_ORIGINS: {
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .refine((list) => list.every((o) => URL.canParse(o) && new URL(o).origin === o)),
+    allowed: 'comma-separated origins (http://host:port)',
+    default: '',
+    description:
+      'Pages of these origins may change state (POST, PUT, PATCH, DELETE) besides the gateway’s own; a request whose Origin is another gets 403 ORIGIN_NOT_ALLOWED.',
+  },
+  GATEWAY_UNSAFE_NO_AUTH: {
+    schema: oneOf(['true', 'false'] as const).transform((v) => v === 'true'),
+    allowed: 'true | false',
+    default: 'false',
+    description:
+      '`npm start` refuses to bind a non-loopback GATEWAY_HOST without GATEWAY_BASIC_AUTH_FILE unless this is true: anyone who reaches it could scale, load and read the functions.',
   },
   GATEWAY_BASIC_AUTH_FILE: {
     schema: z.string().min(1).optional(),
@@ -118,4 +156,19 @@ export type GatewayConfig = ParsedEnv<typeof GATEWAY_VARIABLES>;
 
 export function parseGatewayConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   return parseEnv(GATEWAY_VARIABLES, env);
+}
+
+/** Why `npm start` must not run as configured (exposed without auth), if it must not. */
+export function exposureProblem(config: GatewayConfig): string | undefined {
+  if (
+    isLoopback(hostnameOf(config.GATEWAY_HOST)) ||
+    config.GATEWAY_BASIC_AUTH_FILE ||
+    config.GATEWAY_UNSAFE_NO_AUTH
+  )
+    return undefined;
+  return (
+    `GATEWAY_HOST=${config.GATEWAY_HOST} puts the gateway beyond this machine without basic auth: anyone who ` +
+    'reaches it could scale the functions, start load and read their environment. Set ' +
+    'GATEWAY_BASIC_AUTH_FILE to a file holding user:password, or GATEWAY_UNSAFE_NO_AUTH=true if you mean it.'
+  );
 }

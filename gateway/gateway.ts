@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
@@ -7,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { request } from 'undici';
 import { errorBody } from '../contract/errors.ts';
+import { hostnameOf } from '../functions/lib/hosts.ts';
 import { httpOrigin } from '../functions/lib/http.ts';
 import { type Logger, rateLimitedWarn } from '../functions/lib/log.ts';
 import type { PolicyName, PolicySettings } from './autoscale/policies.ts';
@@ -16,6 +18,7 @@ import { errorResponse, GatewayError } from './errors.ts';
 import { LiveLoad } from './live-load.ts';
 import { createGatewayMetrics, type GatewayMetrics, mergeReplicaMetrics } from './metrics.ts';
 import { ReplicaSet } from './replica-set.ts';
+import { guard } from './routes/guard.ts';
 import { invokeRoutes } from './routes/invoke.ts';
 import { liveLoadRoutes } from './routes/live-load.ts';
 import { staticRoutes } from './routes/static.ts';
@@ -38,6 +41,10 @@ export interface GatewayOptions {
   /** How long a request waits for a ready replica (one starting or being replaced). */
   readyWaitMs?: number;
   basicAuth?: { user: string; password: string };
+  /** Host names answered besides loopback's (see routes/guard.ts). */
+  allowedHosts?: readonly string[];
+  /** Origins whose pages may change state besides the gateway's own. */
+  allowedOrigins?: readonly string[];
   /** Built SystemBreaker app, served at `/` when present. */
   staticDir?: string;
   log: Logger;
@@ -79,12 +86,28 @@ function scraper(sets: ReadonlyMap<string, ReplicaSet>, metrics: GatewayMetrics,
   };
 }
 
+/**
+ * The host names the gateway answers besides loopback's: the allowed ones, the address it
+ * binds, and when it binds all addresses this machine's name and addresses.
+ */
+function servedHosts(options: GatewayOptions): Set<string> {
+  const hosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
+  if (!['0.0.0.0', '::'].includes(options.host)) hosts.add(hostnameOf(options.host));
+  else {
+    hosts.add(os.hostname().toLowerCase());
+    for (const addresses of Object.values(os.networkInterfaces()))
+      for (const a of addresses ?? []) hosts.add(a.address.toLowerCase());
+  }
+  return hosts;
+}
+
 /** The routes, composed: health and metrics, the system API behind basic auth, invocations, the app. */
 function routes(
   options: GatewayOptions,
   deps: Parameters<typeof systemRoutes>[0] & Parameters<typeof invokeRoutes>[0] & { liveLoad: LiveLoad },
 ) {
   const app = new Hono<GatewayEnv>();
+  app.use('*', guard({ hosts: servedHosts(options), origins: new Set(options.allowedOrigins ?? []) }));
   const scrape = scraper(deps.sets, deps.metrics, options.log);
   app.get('/healthz', (c) => c.text('OK'));
   app.get('/metrics', async (c) =>

@@ -84,6 +84,33 @@ export async function stackFor(config: GatewayConfig, env: NodeJS.ProcessEnv): P
   return functions;
 }
 
+/** What each replica of a function starts with: stack.yml's environment, pointed at this stack. */
+function replicaEnvironment(
+  spec: FunctionSpec,
+  functions: readonly FunctionSpec[],
+  stack: { mysql: MysqlServer; secretsDir: string; catSource: CatSourceServer },
+  options: LocalStackOptions,
+): Record<string, string> {
+  const { config } = options;
+  return {
+    PATH: process.env.PATH ?? '',
+    ...spec.environment,
+    MYSQL_HOST: stack.mysql.host,
+    MYSQL_PORT: String(stack.mysql.port),
+    MYSQL_DATABASE: DATABASE,
+    SECRETS_DIR: stack.secretsDir,
+    // Only the gateway calls a replica, on loopback: a replica answers to nothing else.
+    ALLOWED_HOSTS: 'localhost',
+    CAT_SOURCE_URL: `${stack.catSource.url}/cat`,
+    ...(config.REPLICA_POOL_SIZE ? { DB_POOL_SIZE: String(config.REPLICA_POOL_SIZE) } : {}),
+    ...(config.REPLICA_CONNECTION_MODE ? { DB_CONNECTION_MODE: config.REPLICA_CONNECTION_MODE } : {}),
+    // budget mode: each function's share of max_connections follows its max replicas.
+    DB_BUDGET_MAX_REPLICAS: String(spec.scale.max),
+    DB_BUDGET_SHARE: String(spec.scale.max / functions.reduce((n, f) => n + f.scale.max, 0)),
+    ...options.replicaEnv,
+  };
+}
+
 /**
  * The whole demo on one machine: MySQL from the provisioning chain, the schema and
  * least-privilege users, the local cat source, and the gateway with its replicas.
@@ -124,23 +151,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const functions = await stackFor(config, options.env);
     const gateway = await startGateway({
       functions,
-      replicaEnv: (spec) => ({
-        PATH: process.env.PATH ?? '',
-        ...spec.environment,
-        MYSQL_HOST: mysql.host,
-        MYSQL_PORT: String(mysql.port),
-        MYSQL_DATABASE: DATABASE,
-        SECRETS_DIR: secretsDir,
-        CAT_SOURCE_URL: `${catSource.url}/cat`,
-        ...(config.REPLICA_POOL_SIZE ? { DB_POOL_SIZE: String(config.REPLICA_POOL_SIZE) } : {}),
-        ...(config.REPLICA_CONNECTION_MODE ? { DB_CONNECTION_MODE: config.REPLICA_CONNECTION_MODE } : {}),
-        // budget mode: each function's share of max_connections follows its max replicas.
-        DB_BUDGET_MAX_REPLICAS: String(spec.scale.max),
-        DB_BUDGET_SHARE: String(spec.scale.max / functions.reduce((n, f) => n + f.scale.max, 0)),
-        ...options.replicaEnv,
-      }),
+      replicaEnv: (spec) => replicaEnvironment(spec, functions, { mysql, secretsDir, catSource }, options),
       host: config.GATEWAY_HOST,
       port: config.GATEWAY_PORT,
+      allowedHosts: config.GATEWAY_ALLOWED_HOSTS,
+      allowedOrigins: config.GATEWAY_ALLOWED_ORIGINS,
       policy: config.SCALING_POLICY,
       settings: {
         thresholdRps: config.ALERT_THRESHOLD_RPS,

@@ -1,17 +1,32 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type ProxyOptions } from 'vite';
 
 /** The SystemBreaker app: `npm run build:app` writes loadgen/dist, which the local gateway serves at /. */
-const gateway = process.env.GATEWAY_URL;
+const gateway = process.env.GATEWAY_URL || 'http://127.0.0.1:8080';
+
+/**
+ * `npm run dev:app` proxies the gateway's routes onto the app's own origin. The gateway answers
+ * only its own Host and changes state only for its own Origin (pages of other sites must not),
+ * so the proxy speaks as the gateway's own origin: this dev server is the user's own tool.
+ */
+const toGateway: ProxyOptions = {
+  target: gateway,
+  changeOrigin: true,
+  configure: (proxy) => {
+    proxy.on('proxyReq', (req) => {
+      if (req.getHeader('origin')) req.setHeader('origin', new URL(gateway).origin);
+    });
+  },
+};
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
-  // `GATEWAY_URL=… npm run dev:app`: the gateway's routes on the app's own origin, so
-  // /system/* works without CORS (OpenFaaS does not send CORS headers there).
+  // `npm run dev:app` (GATEWAY_URL, default the local gateway): the gateway's routes on the
+  // app's own origin, so /system/* works without CORS (OpenFaaS does not send CORS headers there).
   server: {
     host: '127.0.0.1',
-    ...(gateway ? { proxy: { '/function': gateway, '/system': gateway, '/healthz': gateway } } : {}),
+    proxy: { '/function': toGateway, '/system': toGateway, '/healthz': toGateway },
   },
   build: {
     outDir: 'dist',

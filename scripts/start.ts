@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../functions/lib/env.ts';
 import { createLogger } from '../functions/lib/log.ts';
 import type { PolicyName } from '../gateway/autoscale/policies.ts';
-import { parseGatewayConfig } from '../gateway/config.ts';
+import { exposureProblem, parseGatewayConfig } from '../gateway/config.ts';
 import { EDITIONS, POLICY_EDITION } from '../gateway/editions.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { startLocalStack } from '../gateway/local-stack.ts';
@@ -21,6 +21,8 @@ function scalingLine(policy: PolicyName, gateway: Gateway): string {
 /** `npm start`: the whole demo on this machine, stopped by Ctrl-C. */
 async function main(): Promise<void> {
   const config = parseGatewayConfig(process.env);
+  const exposed = exposureProblem(config);
+  if (exposed) throw new ConfigError([exposed]);
   const log = createLogger(config.LOG_LEVEL, { component: 'gateway' });
   let basicAuth: { user: string; password: string } | undefined;
   if (config.GATEWAY_BASIC_AUTH_FILE) {

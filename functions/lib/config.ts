@@ -239,6 +239,21 @@ export const VARIABLES = {
     default: '',
     description: 'Origins whose pages may call the function from a browser (CORS). Empty: none.',
   },
+  ALLOWED_HOSTS: {
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .refine((list) => list.every((h) => h === '*' || /^[a-z0-9.:[\]-]+$/.test(h))),
+    allowed: 'comma-separated host names, or * for any',
+    default: '*',
+    description:
+      'Host headers the function server answers (421 HOST_NOT_ALLOWED to others; loopback names always). `*` in an image: of-watchdog passes on the Host the OpenFaaS gateway was reached by. The local gateway gives its replicas loopback only.',
+  },
   MAX_BODY_BYTES: {
     schema: int(0, 64 * MiB),
     allowed: 'integer 0–67108864',

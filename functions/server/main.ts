@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     port: config.http_port,
     maxBodyBytes: config.MAX_BODY_BYTES,
     drainTimeoutMs: config.DRAIN_TIMEOUT_MS,
+    allowedHosts: config.ALLOWED_HOSTS,
     shutdownGraceMs: shutdownGraceMs(config),
     metrics: fn.metrics,
     log,

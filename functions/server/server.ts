@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { AppError, errorResponse } from '../lib/errors.ts';
+import { hostAllowed } from '../lib/hosts.ts';
 import { type Handler, handle, httpOrigin, ignoreBody } from '../lib/http.ts';
 import type { Logger } from '../lib/log.ts';
 import type { FunctionMetrics } from '../lib/metrics.ts';
@@ -12,6 +13,8 @@ export interface FunctionServerOptions {
   port: number;
   maxBodyBytes: number;
   drainTimeoutMs: number;
+  /** Host headers answered besides loopback's; `*` for any. */
+  allowedHosts?: readonly string[];
   /** After SIGTERM, keep serving this long before draining (of-watchdog's grace window). */
   shutdownGraceMs?: number;
   metrics?: FunctionMetrics;
@@ -56,7 +59,17 @@ function serverHandler(
     void ignoreBody(request, { maxBodyBytes }).catch(() => {});
     throw new AppError('BODY_TOO_LARGE', `the request body is ${declared} bytes; at most ${maxBodyBytes}`);
   });
+  const anyHost = !options.allowedHosts || options.allowedHosts.includes('*');
+  const allowed = new Set(options.allowedHosts ?? []);
+  const misdirected = handle({ ...(metrics ? { metrics } : {}), log, maxBodyBytes }, async (request) => {
+    throw new AppError(
+      'HOST_NOT_ALLOWED',
+      `this server does not answer to the host ${JSON.stringify(request.headers.get('host'))}`,
+    );
+  });
   return async (request: Request): Promise<Response> => {
+    if (!anyHost && !hostAllowed(request.headers.get('host') ?? undefined, allowed))
+      return misdirected(request);
     const path = pathOf(request.url);
     if (path === '/_/health') {
       const { stopping, inFlight } = health();
