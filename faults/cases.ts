@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
+import { type Dispatcher, request as undiciRequest } from 'undici';
 import { drawCat } from '../catsource/draw.ts';
 import type { Fault } from '../catsource/faults.ts';
 import { errorCodeOf } from '../contract/errors.ts';
@@ -54,6 +55,36 @@ function upstream(fault: Exclude<Fault, 'none'>, expected: string): FaultCase {
       return {
         observed: `${got}, ${added} rows, next call ${next}`,
         pass: got === expected && added === 0 && next === 200,
+      };
+    },
+  };
+}
+
+/**
+ * A request as a web page of another site would send it (undici: fetch would not send the
+ * Host header): the answer's status and code, and whether randshow's replicas or the live
+ * load engine changed.
+ */
+function crossSite(
+  name: string,
+  expected: string,
+  call: (ctx: FaultContext) => Promise<Dispatcher.ResponseData>,
+): FaultCase {
+  return {
+    group: 'security',
+    name,
+    expected,
+    async run(ctx) {
+      const set = ctx.stack.gateway.sets.get('randshow');
+      const before = set?.desired;
+      const res = await call(ctx);
+      const code = errorCodeOf(await res.body.text());
+      await new Promise((r) => setTimeout(r, 200));
+      const unchanged = set?.desired === before && !ctx.stack.gateway.liveLoad.running;
+      const got = `${res.statusCode} ${code}`;
+      return {
+        observed: `${got}, replicas ${unchanged ? 'unchanged' : `now ${set?.desired}`}`,
+        pass: expected.startsWith(got) && unchanged,
       };
     },
   };
@@ -137,11 +168,16 @@ export const CASES: FaultCase[] = [
   request('load-engine start with a 100 KiB body', '413 BODY_TOO_LARGE', (ctx) =>
     fetch(`${ctx.gw}/system/loadgen/start`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ pad: 'x'.repeat(100 * 1024) }),
     }),
   ),
   request('scale-function with broken JSON', '400 BAD_REQUEST', (ctx) =>
-    fetch(`${ctx.gw}/system/scale-function/randshow`, { method: 'POST', body: '{"replicas":' }),
+    fetch(`${ctx.gw}/system/scale-function/randshow`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"replicas":',
+    }),
   ),
 
   {
@@ -250,6 +286,38 @@ export const CASES: FaultCase[] = [
       };
     },
   },
+  crossSite(
+    'a cross-site page scales a function (text/plain POST)',
+    '403 ORIGIN_NOT_ALLOWED, replicas unchanged',
+    (ctx) =>
+      undiciRequest(`${ctx.gw}/system/scale-function/randshow`, {
+        method: 'POST',
+        headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
+        body: '{"serviceName":"randshow","replicas":3}',
+      }),
+  ),
+  crossSite(
+    'a cross-site page starts the live load engine',
+    '403 ORIGIN_NOT_ALLOWED, replicas unchanged',
+    (ctx) =>
+      undiciRequest(`${ctx.gw}/system/loadgen/start`, {
+        method: 'POST',
+        headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
+        body: '{"rate":5}',
+      }),
+  ),
+  crossSite(
+    'a DNS-rebound page reads the functions (Host: evil.example)',
+    '421 HOST_NOT_ALLOWED, replicas unchanged',
+    (ctx) => undiciRequest(`${ctx.gw}/system/functions`, { headers: { host: 'evil.example:18080' } }),
+  ),
+  crossSite('a tool posts text/plain to /system', '415 UNSUPPORTED_MEDIA_TYPE, replicas unchanged', (ctx) =>
+    undiciRequest(`${ctx.gw}/system/scale-function/randshow`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"serviceName":"randshow","replicas":3}',
+    }),
+  ),
 
   {
     group: 'connection exhaustion',

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type CatSourceServer, startCatSource } from '../../catsource/server.ts';
@@ -246,6 +247,12 @@ describe.skipIf(watchdog.skip)(`behind the real of-watchdog (${watchdog.path ?? 
       const shown = await fetch(`${show.url}/?format=json&id=${cat.id}`, { method: 'POST', body: 'ignored' });
       expect(shown.status).toBe(200);
       expect(await shown.json()).toMatchObject({ id: cat.id, sha256: cat.sha256 });
+      // The watchdog passes on the Host the OpenFaaS gateway was reached by: the image answers any.
+      const viaGateway = await request(`${show.url}/?format=json&id=${cat.id}`, {
+        headers: { host: 'gateway.openfaas:8080' },
+      });
+      expect(viaGateway.statusCode).toBe(200);
+      await viaGateway.body.dump();
     } finally {
       await stopWatchdog(show);
     }

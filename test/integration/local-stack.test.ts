@@ -14,11 +14,14 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
+/** /system/* takes JSON bodies, as faas-cli and the app send them. */
+const JSON_BODY = { 'content-type': 'application/json' };
 const functions = async () => (await (await fetch(`${gw}/system/functions`)).json()) as FunctionStatus[];
 const status = async (name: string) => (await functions()).find((f) => f.name === name) as FunctionStatus;
 const scale = (name: string, replicas: number) =>
   fetch(`${gw}/system/scale-function/${name}`, {
     method: 'POST',
+    headers: JSON_BODY,
     body: JSON.stringify({ serviceName: name, replicas }),
   });
 const livePids = (name: string) =>
@@ -82,9 +85,10 @@ describe('local gateway', () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'FUNCTION_NOT_FOUND' } });
     expect((await scale('randshow', -1)).status).toBe(400);
-    expect((await fetch(`${gw}/system/scale-function/randshow`, { method: 'POST', body: '{' })).status).toBe(
-      400,
-    );
+    expect(
+      (await fetch(`${gw}/system/scale-function/randshow`, { method: 'POST', headers: JSON_BODY, body: '{' }))
+        .status,
+    ).toBe(400);
   });
 
   it('scales by hand to 4 live processes, and the database sees more connections', async () => {
@@ -157,6 +161,7 @@ describe('local gateway', () => {
     );
     const started = await fetch(`${gw}/system/loadgen/start`, {
       method: 'POST',
+      headers: JSON_BODY,
       body: JSON.stringify({
         rate: 8,
         ratio: { randstore: 1, randshow: 3 },
@@ -165,13 +170,23 @@ describe('local gateway', () => {
       }),
     });
     expect(started.status).toBe(202);
-    const busy = await fetch(`${gw}/system/loadgen/start`, { method: 'POST', body: '{}' });
+    const busy = await fetch(`${gw}/system/loadgen/start`, {
+      method: 'POST',
+      headers: JSON_BODY,
+      body: '{}',
+    });
     expect(busy.status).toBe(409);
     const seconds = () => events.flatMap((e) => (e.type === 'second' ? (e.stats ?? []) : []));
     await expect.poll(() => seconds().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
     const changedAt = Math.max(...seconds().map((s) => s.t));
     expect(
-      (await fetch(`${gw}/system/loadgen`, { method: 'PATCH', body: JSON.stringify({ rate: 24 }) })).status,
+      (
+        await fetch(`${gw}/system/loadgen`, {
+          method: 'PATCH',
+          headers: JSON_BODY,
+          body: JSON.stringify({ rate: 24 }),
+        })
+      ).status,
     ).toBe(200);
     const sentIn = (t: number) =>
       seconds()
@@ -180,7 +195,13 @@ describe('local gateway', () => {
     await expect.poll(() => sentIn(changedAt + 2), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(sentIn(changedAt + 2)).toBe(24);
     expect(
-      (await fetch(`${gw}/system/loadgen`, { method: 'PATCH', body: JSON.stringify({ rate: -3 }) })).status,
+      (
+        await fetch(`${gw}/system/loadgen`, {
+          method: 'PATCH',
+          headers: JSON_BODY,
+          body: JSON.stringify({ rate: -3 }),
+        })
+      ).status,
     ).toBe(400);
     expect((await fetch(`${gw}/system/loadgen/stop`, { method: 'POST' })).status).toBe(202);
     await expect.poll(() => events.some((e) => e.type === 'done'), { timeout: 35_000 }).toBe(true);
