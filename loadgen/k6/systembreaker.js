@@ -30,8 +30,12 @@ var ERRORS = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  ORIGIN_NOT_ALLOWED: 403,
   METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** The Host header names a host this server does not serve (DNS rebinding, a wrong name). */
+  HOST_NOT_ALLOWED: 421,
   // randshow
   NO_CATS: 404,
   NO_SUCH_CAT: 404,
