@@ -2,6 +2,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runMain } from '../functions/lib/cli.ts';
 import { ConfigError } from '../functions/lib/env.ts';
 import { createLogger } from '../functions/lib/log.ts';
 import type { PolicyName } from '../gateway/autoscale/policies.ts';
@@ -18,7 +19,12 @@ function scalingLine(policy: PolicyName, gateway: Gateway): string {
   return `${policy} — ${EDITIONS[POLICY_EDITION[policy]].title}; replicas at most: ${maxima} (MAX_REPLICAS)`;
 }
 
-/** `npm start`: the whole demo on this machine, stopped by Ctrl-C. */
+/**
+ * `npm start`: the whole demo on this machine, stopped by Ctrl-C. package.json runs it with
+ * `node --import tsx`, not the tsx CLI: the CLI relays Ctrl-C to its child and sends SIGKILL if
+ * the child has not acknowledged within 2 × 30 ms (tsx's relaySignalToChild), which a busy
+ * process misses, leaving MySQL and the replicas behind.
+ */
 async function main(): Promise<void> {
   const config = parseGatewayConfig(process.env);
   const exposed = exposureProblem(config);
@@ -73,13 +79,11 @@ async function main(): Promise<void> {
     process.stderr.write(`\n${signal}: stopping replicas, cat source and MySQL…\n`);
     await stack.stop();
     replicaLog.end();
+    process.stderr.write('stopped: nothing of this stack is left running\n');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
-});
+await runMain(main);

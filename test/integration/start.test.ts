@@ -91,4 +91,46 @@ describe('npm start', () => {
     if (container) expect(await containerExists(container)).toBe(false);
     await expect(fetch(`${gateway}/healthz`)).rejects.toThrow();
   });
+
+  it('cleans up on Ctrl-C at the terminal even while its event loop is busy and calls are in flight', async () => {
+    // A terminal's Ctrl-C goes to the whole foreground process group: npm, sh, node and every
+    // child. The preload keeps scripts/start.ts busy, so its handler runs hundreds of ms late.
+    const { MYSQL_URL: _, ...env } = process.env;
+    const busy = path.join(ROOT, 'test/support/busy-event-loop.mjs');
+    const proc = spawn('npm', ['start'], {
+      cwd: ROOT,
+      detached: true,
+      env: {
+        ...env,
+        NODE_OPTIONS: `--import=${busy}`,
+        DATA_DIR: dataDir,
+        GATEWAY_PORT: '0',
+        CAT_SOURCE_PORT: '0',
+        STACK_FILE: 'test/fixtures/stack-small.yml',
+        GATEWAY_BASIC_AUTH_FILE: authFile,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = collectOutput(proc);
+    await expect
+      .poll(() => output(), { timeout: 120_000, interval: 200 })
+      .toContain('Ctrl-C stops everything.');
+    const gateway = /app\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(output())?.[1] as string;
+    const started = await descendants(proc.pid as number);
+    const container = /MySQL\s+container ([0-9a-f]{12})/.exec(output())?.[1];
+    expect((await fetch(`${gateway}/function/randstore`, { method: 'POST' })).status).toBe(200);
+
+    const inFlight = Array.from({ length: 20 }, () =>
+      fetch(`${gateway}/function/randshow`).then(
+        (r) => r.status,
+        () => 0,
+      ),
+    );
+    process.kill(-(proc.pid as number), 'SIGINT');
+    await Promise.all(inFlight);
+    await expect.poll(() => started.filter(alive), { timeout: 30_000 }).toEqual([]);
+    expect(output()).toContain('stopped: nothing of this stack is left running');
+    if (container) expect(await containerExists(container)).toBe(false);
+    await expect(fetch(`${gateway}/healthz`)).rejects.toThrow();
+  }, 180_000);
 });

@@ -1,16 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { z } from 'zod';
+import type { EngineEvent } from '../../../contract/engine.ts';
 import { STRATEGIES } from '../../../contract/functions.ts';
-import { type Plan, PROFILES } from '../../../contract/plan.ts';
-import {
-  ConfigError,
-  httpUrl,
-  int,
-  type ParsedEnv,
-  parseEnv,
-  type VariableSpec,
-} from '../../../functions/lib/env.ts';
-import { planFromText } from '../core/plan.ts';
+import { PROFILES } from '../../../contract/plan.ts';
+import type { FunctionSummary, RunResults } from '../../../contract/results.ts';
+import { runMain, UsageError } from '../../../functions/lib/cli.ts';
+import { httpUrl, int, parseEnv, type VariableSpec } from '../../../functions/lib/env.ts';
+import { planFromText, totalDurationS } from '../core/plan.ts';
 import { LoadEngine } from './engine.ts';
 
 const usage = `Usage: npm run load -- [options]
@@ -24,27 +22,8 @@ const usage = `Usage: npm run load -- [options]
   --max-in-flight N    sends due beyond this many in flight are dropped and counted (default 512)
   --connections N      sockets to the gateway (default 64)
   --timeout-ms N       per request (default 30000)
+  --max-error-ratio R  the run fails (exit 1) when more of its calls than this fail (default 0.01, as k6's)
   --out FILE           write the results as JSON (the browser app's export format)`;
-
-const { values } = parseArgs({
-  options: {
-    target: { type: 'string', default: 'http://127.0.0.1:8080' },
-    rate: { type: 'string', default: '20' },
-    ratio: { type: 'string', default: '1:3' },
-    duration: { type: 'string', default: '60s' },
-    profile: { type: 'string', default: 'constant' },
-    strategy: { type: 'string', default: 'order-by-rand' },
-    'max-in-flight': { type: 'string', default: '512' },
-    connections: { type: 'string', default: '64' },
-    'timeout-ms': { type: 'string', default: '30000' },
-    out: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
 
 /** The flags that are not the plan, checked as the functions' environment is. */
 const FLAGS = {
@@ -67,77 +46,137 @@ const FLAGS = {
     default: undefined,
     description: '',
   },
+  '--max-error-ratio': {
+    schema: z.coerce.number().min(0).max(1),
+    allowed: 'a number from 0 to 1',
+    default: '0.01',
+    description: '',
+  },
 } satisfies Record<string, VariableSpec>;
 
-let plan: Plan;
-let flags: ParsedEnv<typeof FLAGS>;
-try {
-  flags = parseEnv(
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      target: { type: 'string', default: 'http://127.0.0.1:8080' },
+      rate: { type: 'string', default: '20' },
+      ratio: { type: 'string', default: '1:3' },
+      duration: { type: 'string', default: '60s' },
+      profile: { type: 'string', default: 'constant' },
+      strategy: { type: 'string', default: 'order-by-rand' },
+      'max-in-flight': { type: 'string', default: '512' },
+      connections: { type: 'string', default: '64' },
+      'timeout-ms': { type: 'string', default: '30000' },
+      'max-error-ratio': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      verbose: { type: 'boolean' },
+    },
+  });
+  const flags = parseEnv(
     FLAGS,
     {
       '--target': values.target,
       '--max-in-flight': values['max-in-flight'],
       '--connections': values.connections,
       '--timeout-ms': values['timeout-ms'],
+      '--max-error-ratio': values['max-error-ratio'],
     },
-    Object.keys(FLAGS) as Array<keyof typeof FLAGS>,
+    ['--target', '--max-in-flight', '--connections', '--timeout-ms'],
   );
-  plan = planFromText(values);
-} catch (err) {
-  const message = err instanceof ConfigError ? err.problems.join('\n') : (err as Error).message;
-  process.stderr.write(`${message}\n\n${usage}\n`);
-  process.exit(2);
+  return { values, flags, plan: planFromText(values) };
 }
 
-let totalErrors = 0;
-let totalDropped = 0;
-let worstP99 = 0;
-const engine = new LoadEngine({
-  target: flags['--target'],
-  plan,
-  maxInFlight: flags['--max-in-flight'],
-  connections: flags['--connections'],
-  timeoutMs: flags['--timeout-ms'],
-  onEvent(event) {
+/** Like k6's setup(): no load is aimed at a target where no gateway answers. */
+async function checkTarget(target: string): Promise<void> {
+  const url = `${target.replace(/\/+$/, '')}/healthz`;
+  try {
+    const res = await request(url, { headersTimeout: 3000, bodyTimeout: 3000 });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+  } catch (err) {
+    const reason = (err as { code?: string }).code ?? (err as Error).message;
+    throw new UsageError(
+      `no gateway answers at ${target} (GET /healthz: ${reason}); start one with npm start, or set --target`,
+    );
+  }
+}
+
+/** One line a second: the rate dialled and achieved, what is in flight, and the totals so far. */
+function progress(totalS: number) {
+  const total = { errors: 0, dropped: 0, p99: 0 };
+  return (event: EngineEvent) => {
     if (event.type !== 'second') return;
     const { stats, inFlight } = event;
-    const t = stats[0]?.t ?? 0;
-    const dialled = stats.reduce((s, x) => s + x.dialled, 0);
+    const t = (stats[0]?.t ?? 0) + 1;
     const achieved = stats.reduce((s, x) => s + x.completed, 0);
-    const errors = stats.reduce((s, x) => s + x.completed - x.byClass['2xx'], 0);
-    totalErrors += errors;
-    totalDropped += stats.reduce((s, x) => s + x.dropped, 0);
-    worstP99 = Math.max(worstP99, ...stats.map((x) => x.p99));
+    total.errors += stats.reduce((s, x) => s + x.completed - x.byClass['2xx'], 0);
+    total.dropped += stats.reduce((s, x) => s + x.dropped, 0);
+    total.p99 = Math.max(total.p99, ...stats.map((x) => x.p99));
+    const dialled = stats.reduce((s, x) => s + x.dialled, 0);
+    const rate = t > totalS ? 'after the end, answers still coming in:' : `dialled ${dialled.toFixed(1)}/s`;
     process.stderr.write(
-      `t=${t + 1}s  dialled ${dialled.toFixed(1)}/s  achieved ${achieved}/s  in-flight ${inFlight}  ` +
-        `p99 so far ${worstP99.toFixed(1)} ms  errors ${totalErrors}  dropped ${totalDropped}\n`,
+      `t=${t}s  ${rate}  achieved ${achieved}/s  in-flight ${inFlight}  ` +
+        `p99 so far ${total.p99.toFixed(1)} ms  errors ${total.errors}  dropped ${total.dropped}\n`,
     );
-  },
-});
-process.on('SIGINT', () => engine.stop());
-
-process.stderr.write(`load: ${JSON.stringify(plan)} → ${flags['--target']}\n`);
-const results = await engine.run();
-console.table(
-  Object.fromEntries(
-    results.summary.map((s) => [
-      s.fn,
-      {
-        count: s.completed,
-        'rate/s': s.rate,
-        'p50 ms': s.p50,
-        'p90 ms': s.p90,
-        'p99 ms': s.p99,
-        'max ms': s.max,
-        errors: Object.entries(s.byCode)
-          .map(([c, n]) => `${c}:${n}`)
-          .join(' '),
-        dropped: s.dropped,
-      },
-    ]),
-  ),
-);
-if (values.out) {
-  await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
-  process.stderr.write(`results: ${values.out}\n`);
+  };
 }
+
+const errorsOf = (s: FunctionSummary) =>
+  Object.entries(s.byCode)
+    .map(([c, n]) => `${c}:${n}`)
+    .join(' ') || '0';
+
+function summarise(results: RunResults): void {
+  console.table(
+    Object.fromEntries(
+      results.summary.map((s) => [
+        s.fn,
+        {
+          count: s.completed,
+          'rate/s': s.rate,
+          'p50 ms': s.p50,
+          'p90 ms': s.p90,
+          'p99 ms': s.p99,
+          'max ms': s.max,
+          errors: errorsOf(s),
+          dropped: s.dropped,
+        },
+      ]),
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  const { values, flags, plan } = parse();
+  await checkTarget(flags['--target']);
+  const engine = new LoadEngine({
+    target: flags['--target'],
+    plan,
+    maxInFlight: flags['--max-in-flight'],
+    connections: flags['--connections'],
+    timeoutMs: flags['--timeout-ms'],
+    onEvent: progress(totalDurationS(plan)),
+  });
+  process.on('SIGINT', () => engine.stop());
+  process.stderr.write(`load: ${JSON.stringify(plan)} → ${flags['--target']}\n`);
+  const results = await engine.run();
+  summarise(results);
+  if (values.out) {
+    await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
+    process.stderr.write(`results: ${values.out}\n`);
+  }
+  const completed = results.summary.reduce((n, s) => n + s.completed, 0);
+  const failed = results.summary.reduce((n, s) => n + s.completed - s.byClass['2xx'], 0);
+  const ratio = completed > 0 ? failed / completed : 1;
+  if (ratio > flags['--max-error-ratio'])
+    throw new Error(
+      `the run failed its threshold: ${(ratio * 100).toFixed(1)} % of ${completed} calls failed, ` +
+        `more than --max-error-ratio ${flags['--max-error-ratio']}`,
+    );
+}
+
+await runMain(main);
