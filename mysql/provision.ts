@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { z } from 'zod';
 import {
   type ConfigError,
@@ -82,10 +83,29 @@ const fromUrl: Attempt = async (vars, options, database) => {
   return given(url, version);
 };
 
+/** What a failed pull says (no registry, no such tag, no rights): the image is not to be had. */
+const PULL_FAILED =
+  /no such host|pull access denied|manifest unknown|not found|failed to resolve reference|Get "https?:\/\/[^"]*\/v2\/|i\/o timeout|connection refused/i;
+
+/** Whether Docker has the image already; undefined when no engine answers the question. */
+async function imageKnown(image: string): Promise<boolean | undefined> {
+  try {
+    const client = await getContainerRuntimeClient();
+    return await client.image.exists(ImageName.fromString(image));
+  } catch {
+    return undefined;
+  }
+}
+
 const fromDocker: Attempt = async (vars, options, database) => {
   const image = vars.MYSQL_IMAGE;
+  const present = options.startContainer ? undefined : await imageKnown(image);
   try {
-    options.log?.(`MySQL: starting a ${image} container (testcontainers)`);
+    options.log?.(
+      present === false
+        ? `MySQL: Docker has no ${image} image yet; pulling it (testcontainers)`
+        : `MySQL: starting a ${image} container (testcontainers)`,
+    );
     const kept = options.dataDir ? await keptDataDir(path.join(options.dataDir, 'docker')) : undefined;
     return await (options.startContainer ?? startMysqlContainer)({
       image,
@@ -95,11 +115,11 @@ const fromDocker: Attempt = async (vars, options, database) => {
     });
   } catch (err) {
     const message = (err as Error).message;
-    const reason = DOCKER_MISSING.test(message)
-      ? 'no Docker engine answers (start dockerd, or set DOCKER_HOST)'
-      : `the ${image} container did not start: ${message.split('\n')[0]}`;
-    options.log?.(`MySQL: ${reason}`);
-    return `Docker: ${reason}`;
+    if (DOCKER_MISSING.test(message))
+      return 'Docker: no Docker engine answers (start dockerd, or set DOCKER_HOST)';
+    if (present !== true && PULL_FAILED.test(message))
+      return `Docker has no ${image} image and cannot pull it (MYSQL_IMAGE names another)`;
+    return `Docker: the ${image} container did not start: ${message.split('\n')[0]}`;
   }
 };
 
@@ -135,6 +155,13 @@ const ATTEMPTS: ReadonlyArray<[Exclude<ProvisionMode, 'auto'>, Attempt]> = [
   ['binary', fromBinary],
 ];
 
+/** How the log names the next way tried, after one that did not work. */
+const NEXT: Record<Exclude<ProvisionMode, 'auto'>, string> = {
+  url: 'MYSQL_URL',
+  docker: 'Docker',
+  binary: 'a mariadbd/mysqld binary',
+};
+
 /**
  * Finds or starts a MySQL, trying in order: MYSQL_URL (an existing server) →
  * Docker via testcontainers (MYSQL_IMAGE) → a mariadbd/mysqld binary on PATH as a
@@ -149,11 +176,14 @@ export async function provisionMysql(options: ProvisionOptions = {}): Promise<My
   }
   const database = options.database ?? 'systembreaker';
   const tried: string[] = [];
-  for (const [mode, attempt] of ATTEMPTS) {
-    if (vars.MYSQL_PROVISION !== 'auto' && vars.MYSQL_PROVISION !== mode) continue;
+  const modes = ATTEMPTS.filter(([mode]) => vars.MYSQL_PROVISION === 'auto' || vars.MYSQL_PROVISION === mode);
+  for (const [i, [mode, attempt]] of modes.entries()) {
     const got = await attempt(vars, options, database);
     if (typeof got !== 'string') return got;
     tried.push(got);
+    // One line for a way that did not work (an unset MYSQL_URL is no news), and what comes next.
+    const next = modes[i + 1]?.[0];
+    if (mode !== 'url') options.log?.(`MySQL: ${got}${next ? ` → trying ${NEXT[next]}` : ''}`);
   }
   throw new MysqlProvisionError(
     [

@@ -70,6 +70,27 @@ describe('MySQL provisioning chain', () => {
     expect(lines.join('\n')).toContain('no Docker engine answers (start dockerd, or set DOCKER_HOST)');
   });
 
+  it('says in one line that Docker cannot pull the image, not the registry error, and tries the binary', async () => {
+    const lines: string[] = [];
+    const server = await provisionMysql({
+      env: { PATH: process.env.PATH ?? '', MYSQL_IMAGE: 'mysql:8.4.3' },
+      log: (l) => lines.push(l),
+      // What Docker answers offline when the image is absent.
+      startContainer: () =>
+        Promise.reject(
+          new Error(
+            '(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 127.0.0.53:53: no such host',
+          ),
+        ),
+    });
+    await server.close();
+    expect(server.origin).toBe('binary');
+    expect(lines.join('\n')).not.toContain('HTTP code 500');
+    expect(lines).toContain(
+      'MySQL: Docker has no mysql:8.4.3 image and cannot pull it (MYSQL_IMAGE names another) → trying a mariadbd/mysqld binary',
+    );
+  });
+
   it('fails with an error that lists the three ways when nothing works', async () => {
     const attempt = provisionMysql({
       env: { MYSQL_SEARCH_PATH: '/nonexistent' },
