@@ -55,6 +55,53 @@ export function renderUsersSql(
   });
 }
 
+/** A function user that was just given its password still cannot log in. */
+export class FunctionLoginError extends Error {
+  override readonly name = 'FunctionLoginError';
+  readonly code = 'FUNCTION_USER_LOGIN_FAILED';
+}
+
+/**
+ * Logs in as each function user, as the functions will, and reads the table it is granted.
+ * The usual reason it fails with the password just set: anonymous accounts (`''@'localhost'`,
+ * as a default `mariadb-install-db` or an old `mysql_install_db` creates). The server sorts
+ * accounts by host first, most specific first, so for a client coming from `localhost` the
+ * anonymous `''@'localhost'` is chosen before `'randstore'@'%'` and the password is refused
+ * (MySQL reference manual, "Access Control, Stage 1: Connection Verification").
+ */
+async function checkLogins(
+  admin: mysql.Connection,
+  adminUrl: string,
+  database: string,
+  users: Record<FunctionName, string>,
+): Promise<void> {
+  for (const user of FUNCTION_NAMES) {
+    const url = new URL(withDatabase(adminUrl, database));
+    url.username = user;
+    url.password = users[user];
+    try {
+      const conn = await mysql.createConnection({ uri: url.toString() });
+      await conn.query('SELECT 1 FROM cats LIMIT 0').finally(() => conn.end());
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      if (e.code !== 'ER_ACCESS_DENIED_ERROR' && e.code !== 'ER_DBACCESS_DENIED_ERROR') throw err;
+      const [anonymous] = await admin.query<mysql.RowDataPacket[]>(
+        "SELECT Host FROM mysql.user WHERE User = '' ORDER BY Host",
+      );
+      const accounts = anonymous.map((r) => `''@${mysql.escape(String(r.Host))}`);
+      throw new FunctionLoginError(
+        accounts.length
+          ? `the MySQL user ${user} cannot log in with the password just set (${e.code}): the server has ` +
+              `anonymous accounts (${accounts.join(', ')}), which MySQL matches before '${user}'@'%' for ` +
+              `clients from those hosts. Drop them as an admin, as mysql_secure_installation does: ` +
+              `${accounts.map((a) => `DROP USER ${a};`).join(' ')}`
+          : `the MySQL user ${user} cannot log in with the password just set (${e.code}: ${e.message}); ` +
+              `check the accounts for '${user}' in mysql.user and the server's authentication plugins`,
+      );
+    }
+  }
+}
+
 /**
  * Creates the database, applies the migrations in sql/migrations not yet applied
  * (recorded in schema_migrations), and optionally the function users. Idempotent,
@@ -90,6 +137,7 @@ export async function migrate(adminUrl: string, options: MigrateOptions): Promis
     if (options.users) {
       const template = await readFile(path.join(SQL_DIR, 'users.sql'), 'utf8');
       await conn.query(renderUsersSql(template, options.database, options.users));
+      await checkLogins(conn, adminUrl, options.database, options.users);
     }
     return result;
   } finally {

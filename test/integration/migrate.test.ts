@@ -1,8 +1,15 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { migrate } from '../../mysql/migrate.ts';
+import { migrate, passwordSecretName } from '../../mysql/migrate.ts';
+import { provisionMysql } from '../../mysql/provision.ts';
 import { withDatabase } from '../../mysql/server.ts';
+import { ROOT } from '../support/process.ts';
 
 const database = `sb_mig_${randomBytes(4).toString('hex')}`;
 const passwords = { randstore: "st'ore-pw", randshow: 'show-pw\\', dbstats: 'stats-pw' };
@@ -73,4 +80,48 @@ describe('db:migrate', () => {
       await conn.end();
     },
   );
+});
+
+describe('db:migrate on a server with anonymous accounts', () => {
+  it('stops with the cause and the statements that fix it, and succeeds once they are run', async () => {
+    // A private server: an anonymous account would shadow every test's users on a shared one.
+    const server = await provisionMysql({ env: { MYSQL_PROVISION: 'binary', PATH: process.env.PATH ?? '' } });
+    const secrets = await mkdtemp(path.join(os.tmpdir(), 'sb-users-'));
+    try {
+      const root = await mysql.createConnection({ uri: withDatabase(server.url, '') });
+      // The account a default install creates for the host this client comes from.
+      const [[me]] = await root.query<mysql.RowDataPacket[]>(
+        "SELECT SUBSTRING_INDEX(USER(), '@', -1) AS host",
+      );
+      await root.query(`CREATE USER ''@${mysql.escape(String(me?.host))}`);
+      for (const [user, pw] of Object.entries(passwords))
+        await writeFile(path.join(secrets, passwordSecretName(user as keyof typeof passwords)), pw);
+
+      const run = () =>
+        promisify(execFile)('npm', ['run', '-s', 'db:migrate', '--', '--users', secrets], {
+          cwd: ROOT,
+          env: { ...process.env, MYSQL_URL: server.url },
+        });
+      const failed = await run().then(
+        () => undefined,
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(failed?.code).toBe(1);
+      const message = failed?.stderr.trim() ?? '';
+      expect(message.split('\n')).toHaveLength(1);
+      expect(message).toContain('the MySQL user randstore cannot log in with the password just set');
+      expect(message).toContain('anonymous accounts');
+      expect(message).not.toMatch(/at \w+ \(|node:internal/);
+      const fix = message.match(/DROP USER [^;]+;/g) ?? [];
+      expect(fix).toEqual([`DROP USER ''@'${me?.host}';`]);
+
+      for (const statement of fix) await root.query(statement);
+      await root.end();
+      const { stdout } = await run();
+      expect(stdout).toContain('users randstore, randshow, dbstats up to date');
+    } finally {
+      await server.close();
+      await rm(secrets, { recursive: true, force: true });
+    }
+  });
 });
