@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { runMain } from '../functions/lib/cli.ts';
 import { CASES } from './cases.ts';
 import { createFaultContext } from './context.ts';
 
@@ -6,34 +7,38 @@ import { createFaultContext } from './context.ts';
  * `npm run faults`: every fault case against a local stack of its own (its own MySQL,
  * which it stops and starts), then a table: case → expected → observed.
  */
-const stackFile = fileURLToPath(new URL('../stack.yml', import.meta.url));
-process.stderr.write('starting a local stack with a MySQL of its own…\n');
-const ctx = await createFaultContext(stackFile);
-const rows: Array<Record<string, string>> = [];
-let failed = 0;
-try {
-  for (const c of CASES) {
-    process.stderr.write(`${c.group}: ${c.name}…\n`);
-    const outcome = await c
-      .run(ctx)
-      .catch((err: unknown) => ({ observed: `threw ${(err as Error).message}`, pass: false }));
-    if (!outcome.pass) failed++;
-    rows.push({
-      group: c.group,
-      case: c.name,
-      expected: c.expected,
-      observed: outcome.observed,
-      ok: outcome.pass ? 'yes' : 'NO',
-    });
+async function main(): Promise<void> {
+  const stackFile = fileURLToPath(new URL('../stack.yml', import.meta.url));
+  process.stderr.write('starting a local stack with a MySQL of its own…\n');
+  const ctx = await createFaultContext(stackFile);
+  const rows: Array<Record<string, string>> = [];
+  let failed = 0;
+  try {
+    for (const c of CASES) {
+      process.stderr.write(`${c.group}: ${c.name}…\n`);
+      const outcome = await c
+        .run(ctx)
+        .catch((err: unknown) => ({ observed: `threw ${(err as Error).message}`, pass: false }));
+      if (!outcome.pass) failed++;
+      rows.push({
+        group: c.group,
+        case: c.name,
+        expected: c.expected,
+        observed: outcome.observed,
+        ok: outcome.pass ? 'yes' : 'NO',
+      });
+    }
+  } finally {
+    await ctx.close();
   }
-} finally {
-  await ctx.close();
+  console.table(rows);
+  if (process.argv.includes('--markdown')) {
+    process.stdout.write(
+      `\n| Case | Expected | Observed |\n|---|---|---|\n${rows.map((r) => `| ${r.group}: ${r.case} | ${r.expected} | ${r.observed} |`).join('\n')}\n`,
+    );
+  }
+  process.stdout.write(`${rows.length - failed} passed, ${failed} failed\n`);
+  if (failed) process.exitCode = 1;
 }
-console.table(rows);
-if (process.argv.includes('--markdown')) {
-  process.stdout.write(
-    `\n| Case | Expected | Observed |\n|---|---|---|\n${rows.map((r) => `| ${r.group}: ${r.case} | ${r.expected} | ${r.observed} |`).join('\n')}\n`,
-  );
-}
-process.stdout.write(`${rows.length - failed} passed, ${failed} failed\n`);
-process.exit(failed ? 1 : 0);
+
+await runMain(main);

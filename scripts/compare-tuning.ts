@@ -1,36 +1,44 @@
 import { parseArgs } from 'node:util';
 import type { DbStats } from '../contract/functions.ts';
+import type { Plan } from '../contract/plan.ts';
+import { runMain } from '../functions/lib/cli.ts';
+import { int, parseEnv, type VariableSpec } from '../functions/lib/env.ts';
 import { createLogger } from '../functions/lib/log.ts';
 import { parseGatewayConfig } from '../gateway/config.ts';
-import { startLocalStack } from '../gateway/local-stack.ts';
+import { DATABASE, startLocalStack } from '../gateway/local-stack.ts';
 import { planFromText } from '../loadgen/src/core/plan.ts';
 import { LoadEngine } from '../loadgen/src/node/engine.ts';
+import { progressPrinter } from '../loadgen/src/node/progress.ts';
+import { seedCats } from '../mysql/seed.ts';
+import { withDatabase } from '../mysql/server.ts';
 import { tuningArgs } from '../mysql/tuning.ts';
 
-const usage = `Usage: npm run compare:tuning -- [--rate 60] [--duration 30s] [--ratio 1:3] [--strategy order-by-rand]
-                                [--connection-mode naive|budget] [--policy openfaas-ce]
+const usage = `Usage: npm run compare:tuning -- [options]
 
 Runs the same load twice against the local stack, each time with a MySQL of its own:
 first with the server's default settings, then with sql/tuning.cnf, and prints
-connections, errors and latency side by side.`;
+connections, refusals, errors and latency side by side.
 
-const { values } = parseArgs({
-  options: {
-    rate: { type: 'string', default: '60' },
-    duration: { type: 'string', default: '30s' },
-    ratio: { type: 'string', default: '1:3' },
-    strategy: { type: 'string', default: 'order-by-rand' },
-    'connection-mode': { type: 'string', default: 'naive' },
-    policy: { type: 'string', default: 'openfaas-ce' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
+  --rate N --duration D --ratio R --strategy S   the load, as for npm run load
+                        (defaults 300, 30s, 1:3, order-by-rand)
+  --pool-size N         each replica's connection pool (default 40): replicas × pool is
+                        what the functions may open, against max_connections
+  --rows N              cats seeded before the load (default 2000, 8 KiB each)
+  --connection-mode M   naive | budget (default naive)
+  --policy P            the scaling policy (default openfaas-ce)`;
+
+const FLAGS = {
+  '--pool-size': { schema: int(1, 1000), allowed: 'integer 1–1000', default: '40', description: '' },
+  '--rows': { schema: int(0, 1_000_000), allowed: 'integer 0–1000000', default: '2000', description: '' },
+} satisfies Record<string, VariableSpec>;
+
+interface Options {
+  plan: Plan;
+  poolSize: number;
+  rows: number;
+  connectionMode: string;
+  policy: string;
 }
-const { MYSQL_URL: _, ...env } = process.env;
-const plan = planFromText({ ...values, profile: 'constant' });
 
 interface Row {
   settings: string;
@@ -76,14 +84,16 @@ function sampleDbstats(gw: string) {
   };
 }
 
-async function runWith(label: string, serverArgs: string[]): Promise<Row> {
+async function runWith(label: string, serverArgs: string[], options: Options): Promise<Row> {
   process.stderr.write(`\n== ${label}: starting a MySQL and the stack\n`);
+  const { MYSQL_URL: _, ...env } = process.env;
   const stack = await startLocalStack({
     config: parseGatewayConfig({
       GATEWAY_PORT: '0',
       CAT_SOURCE_PORT: '0',
-      SCALING_POLICY: values.policy,
-      REPLICA_CONNECTION_MODE: values['connection-mode'],
+      SCALING_POLICY: options.policy,
+      REPLICA_CONNECTION_MODE: options.connectionMode,
+      REPLICA_POOL_SIZE: String(options.poolSize),
     }),
     persistent: false,
     env,
@@ -93,22 +103,15 @@ async function runWith(label: string, serverArgs: string[]): Promise<Row> {
   });
   try {
     const gw = stack.gateway.url;
-    for (let i = 0; i < 20; i++)
-      await (await fetch(`${gw}/function/randstore`, { method: 'POST' })).arrayBuffer();
+    await seedCats(withDatabase(stack.mysql.url, DATABASE), options.rows, 8 * 1024);
     const sampler = sampleDbstats(gw);
     const results = await new LoadEngine({
       target: gw,
-      plan,
+      plan: options.plan,
       maxInFlight: 512,
       connections: 64,
       timeoutMs: 30_000,
-      onEvent: (event) => {
-        if (event.type !== 'second') return;
-        const { stats } = event;
-        process.stderr.write(
-          `t=${(stats[0]?.t ?? 0) + 1}s ${stats.map((s) => `${s.fn} ${s.completed}/s p99 ${s.p99}ms`).join('  ')}\n`,
-        );
-      },
+      onEvent: progressPrinter(options.plan.durationS),
     }).run();
     const row: Row = { settings: label, ...sampler.stop() };
     for (const f of results.summary) {
@@ -126,8 +129,44 @@ async function runWith(label: string, serverArgs: string[]): Promise<Row> {
   }
 }
 
-const rows = [await runWith('server defaults', []), await runWith('sql/tuning.cnf', await tuningArgs())];
-console.log(
-  `\n${JSON.stringify(plan)}, connection mode ${values['connection-mode']}, policy ${values.policy}`,
-);
-console.table(rows);
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rate: { type: 'string', default: '300' },
+      duration: { type: 'string', default: '30s' },
+      ratio: { type: 'string', default: '1:3' },
+      strategy: { type: 'string', default: 'order-by-rand' },
+      'pool-size': { type: 'string' },
+      rows: { type: 'string' },
+      'connection-mode': { type: 'string', default: 'naive' },
+      policy: { type: 'string', default: 'openfaas-ce' },
+      help: { type: 'boolean', short: 'h' },
+      verbose: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  const flags = parseEnv(FLAGS, { '--pool-size': values['pool-size'], '--rows': values.rows });
+  const options: Options = {
+    plan: planFromText({ ...values, profile: 'constant' }),
+    poolSize: flags['--pool-size'],
+    rows: flags['--rows'],
+    connectionMode: values['connection-mode'],
+    policy: values.policy,
+  };
+  // The stack's own configuration check runs here, before any MySQL starts.
+  parseGatewayConfig({ SCALING_POLICY: options.policy, REPLICA_CONNECTION_MODE: options.connectionMode });
+  const rows = [
+    await runWith('server defaults', [], options),
+    await runWith('sql/tuning.cnf', await tuningArgs(), options),
+  ];
+  console.log(
+    `\n${JSON.stringify(options.plan)}, pool ${options.poolSize} per replica, ${options.rows} rows, ` +
+      `connection mode ${options.connectionMode}, policy ${options.policy}`,
+  );
+  console.table(rows);
+}
+
+await runMain(main);

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { runMain } from '../functions/lib/cli.ts';
 import { VARIABLES } from '../functions/lib/config.ts';
 import type { VariableSpec } from '../functions/lib/env.ts';
 import { GATEWAY_VARIABLES } from '../gateway/config.ts';
@@ -37,7 +38,14 @@ export function withConfigTables(readme: string): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const readme = await readFile(README, 'utf8');
-  await writeFile(README, withConfigTables(readme));
-  process.stdout.write('README.md: configuration tables updated\n');
+  await runMain(async () => {
+    const readme = await readFile(README, 'utf8');
+    const updated = withConfigTables(readme);
+    if (updated === readme) {
+      process.stdout.write('README.md: configuration tables already up to date\n');
+      return;
+    }
+    await writeFile(README, updated);
+    process.stdout.write('README.md: configuration tables updated\n');
+  });
 }

@@ -1,3 +1,4 @@
+import { runMain } from '../lib/cli.ts';
 import { ConfigError, parseConfig, shutdownGraceMs } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { buildFunction } from './compose.ts';
@@ -44,11 +45,13 @@ async function main(): Promise<void> {
   if (process.connected) process.once('disconnect', () => void stop('gateway-exit'));
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(2);
+// One line on stderr and exit 2 for a bad configuration, 1 for anything else (DEBUG=1: the stack).
+await runMain(async () => {
+  try {
+    await main();
+  } catch (err) {
+    if (err instanceof Error && !(err instanceof ConfigError))
+      err.message = `function server failed to start: ${err.message}`;
+    throw err;
   }
-  process.stderr.write(`function server failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
 });

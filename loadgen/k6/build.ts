@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { runMain } from '../../functions/lib/cli.ts';
 
 export const K6_SCRIPT = fileURLToPath(new URL('./systembreaker.js', import.meta.url));
 const ENTRY = fileURLToPath(new URL('./src/systembreaker.ts', import.meta.url));
@@ -26,6 +27,8 @@ export async function bundleK6Script(): Promise<string> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await writeFile(K6_SCRIPT, await bundleK6Script());
-  process.stdout.write(`written ${K6_SCRIPT}\n`);
+  await runMain(async () => {
+    await writeFile(K6_SCRIPT, await bundleK6Script());
+    process.stdout.write(`written ${K6_SCRIPT}\n`);
+  });
 }

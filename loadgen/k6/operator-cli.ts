@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { PROFILES } from '../../contract/plan.ts';
-import { ConfigError, httpUrl, int, parseEnv, type VariableSpec } from '../../functions/lib/env.ts';
+import { runMain } from '../../functions/lib/cli.ts';
+import { httpUrl, int, parseEnv, type VariableSpec } from '../../functions/lib/env.ts';
 import { planFromText } from '../src/core/plan.ts';
 import { K6_SCRIPT } from './build.ts';
 import { k6OperatorManifests } from './operator.ts';
@@ -53,48 +54,48 @@ const FLAGS = {
   },
 } satisfies Record<string, VariableSpec>;
 
-const { values } = parseArgs({
-  options: {
-    parallelism: { type: 'string' },
-    rate: { type: 'string' },
-    ratio: { type: 'string' },
-    duration: { type: 'string' },
-    profile: { type: 'string' },
-    strategy: { type: 'string' },
-    'base-url': { type: 'string' },
-    name: { type: 'string' },
-    namespace: { type: 'string' },
-    'prometheus-rw': { type: 'string' },
-    out: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
-try {
-  const flags = parseEnv(FLAGS, {
-    '--parallelism': values.parallelism,
-    '--base-url': values['base-url'],
-    '--name': values.name,
-    '--namespace': values.namespace,
-    '--prometheus-rw': values['prometheus-rw'],
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      parallelism: { type: 'string' },
+      rate: { type: 'string' },
+      ratio: { type: 'string' },
+      duration: { type: 'string' },
+      profile: { type: 'string' },
+      strategy: { type: 'string' },
+      'base-url': { type: 'string' },
+      name: { type: 'string' },
+      namespace: { type: 'string' },
+      'prometheus-rw': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
-  const manifests = k6OperatorManifests({
-    plan: planFromText(values),
-    parallelism: flags['--parallelism'],
-    name: flags['--name'],
-    namespace: flags['--namespace'],
-    baseUrl: flags['--base-url'],
-    prometheusRw: flags['--prometheus-rw'],
-    script: await readFile(K6_SCRIPT, 'utf8'),
-  });
-  const yaml = manifests.map((m) => stringify(m, { lineWidth: 0 })).join('---\n');
-  if (values.out) await writeFile(values.out, yaml);
-  else process.stdout.write(yaml);
-} catch (err) {
-  const message = err instanceof ConfigError ? err.problems.join('\n') : (err as Error).message;
-  process.stderr.write(`${message}\n\n${usage}\n`);
-  process.exit(2);
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  {
+    const flags = parseEnv(FLAGS, {
+      '--parallelism': values.parallelism,
+      '--base-url': values['base-url'],
+      '--name': values.name,
+      '--namespace': values.namespace,
+      '--prometheus-rw': values['prometheus-rw'],
+    });
+    const manifests = k6OperatorManifests({
+      plan: planFromText(values),
+      parallelism: flags['--parallelism'],
+      name: flags['--name'],
+      namespace: flags['--namespace'],
+      baseUrl: flags['--base-url'],
+      prometheusRw: flags['--prometheus-rw'],
+      script: await readFile(K6_SCRIPT, 'utf8'),
+    });
+    const yaml = manifests.map((m) => stringify(m, { lineWidth: 0 })).join('---\n');
+    if (values.out) await writeFile(values.out, yaml);
+    else process.stdout.write(yaml);
+  }
 }
+
+await runMain(main);

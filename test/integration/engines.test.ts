@@ -8,6 +8,7 @@ import { answerOf } from '../../loadgen/src/core/k6.ts';
 import { LoadEngine } from '../../loadgen/src/node/engine.ts';
 import { freePort } from '../../mysql/net.ts';
 import { type BrowserHarness, openHarness } from '../support/browser/harness.ts';
+import { runToEnd } from '../support/process.ts';
 
 /**
  * The same failures through every engine, expecting the same codes: a refused connection,
@@ -31,6 +32,7 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
   // The browser engine calls from another origin: let it read the answers.
   res.setHeader('access-control-allow-origin', '*');
   const mode = req.url?.split('/')[1];
+  if (req.url?.endsWith('/healthz')) return void res.writeHead(200).end('OK'); // a gateway is there
   if (mode === 'timeout') return; // never answers
   if (mode === 'coded-503') {
     res.writeHead(503, { 'content-type': 'application/json' });
@@ -116,5 +118,37 @@ describe('one outcome classification in every engine', () => {
     // k6 itself is not on this machine: its responses, as k6 documents them, through the
     // script's own mapping (answerOf) and the shared classification.
     expect(outcomeCode(answerOf(k6Response))).toBe(code);
+  });
+});
+
+describe('npm run load, as a user runs it', () => {
+  const load = (...args: string[]) =>
+    runToEnd(['--import', 'tsx', 'loadgen/src/node/cli.ts', '--rate', '10', '--duration', '1s', ...args], {});
+
+  it('refuses a target where no gateway answers, before sending anything: exit 2 and why', async () => {
+    const { code, output } = await load('--target', refusedUrl);
+    expect(code).toBe(2);
+    expect(output.trim()).toBe(
+      `no gateway answers at ${refusedUrl} (GET /healthz: ECONNREFUSED); start one with npm start, or set --target`,
+    );
+  });
+
+  it('fails (exit 1) when more calls fail than --max-error-ratio allows, after printing the table', async () => {
+    const { code, output } = await load('--target', `${failingUrl}/coded-503`);
+    expect(code).toBe(1);
+    expect(output).toContain('NO_REPLICAS:');
+    expect(output).toMatch(
+      /the run failed its threshold: 100\.0 % of \d+ calls failed, more than --max-error-ratio 0\.01/,
+    );
+    expect(output).not.toMatch(/at \w+ \(|node:internal/);
+  });
+
+  it('passes (exit 0) when the failures stay within the threshold, and counts no errors as 0', async () => {
+    const tolerant = await load('--target', `${failingUrl}/coded-503`, '--max-error-ratio', '1');
+    expect(tolerant.code).toBe(0);
+    const clean = await load('--target', `${failingUrl}/ok`);
+    expect(clean.code).toBe(0);
+    expect(clean.output).toMatch(/│ errors\s*│/);
+    expect(clean.output).not.toContain("''");
   });
 });

@@ -2,7 +2,6 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { z } from 'zod';
-import type { EngineEvent } from '../../../contract/engine.ts';
 import { STRATEGIES } from '../../../contract/functions.ts';
 import { PROFILES } from '../../../contract/plan.ts';
 import type { FunctionSummary, RunResults } from '../../../contract/results.ts';
@@ -10,6 +9,7 @@ import { runMain, UsageError } from '../../../functions/lib/cli.ts';
 import { httpUrl, int, parseEnv, type VariableSpec } from '../../../functions/lib/env.ts';
 import { planFromText, totalDurationS } from '../core/plan.ts';
 import { LoadEngine } from './engine.ts';
+import { progressPrinter } from './progress.ts';
 
 const usage = `Usage: npm run load -- [options]
 
@@ -101,26 +101,6 @@ async function checkTarget(target: string): Promise<void> {
   }
 }
 
-/** One line a second: the rate dialled and achieved, what is in flight, and the totals so far. */
-function progress(totalS: number) {
-  const total = { errors: 0, dropped: 0, p99: 0 };
-  return (event: EngineEvent) => {
-    if (event.type !== 'second') return;
-    const { stats, inFlight } = event;
-    const t = (stats[0]?.t ?? 0) + 1;
-    const achieved = stats.reduce((s, x) => s + x.completed, 0);
-    total.errors += stats.reduce((s, x) => s + x.completed - x.byClass['2xx'], 0);
-    total.dropped += stats.reduce((s, x) => s + x.dropped, 0);
-    total.p99 = Math.max(total.p99, ...stats.map((x) => x.p99));
-    const dialled = stats.reduce((s, x) => s + x.dialled, 0);
-    const rate = t > totalS ? 'after the end, answers still coming in:' : `dialled ${dialled.toFixed(1)}/s`;
-    process.stderr.write(
-      `t=${t}s  ${rate}  achieved ${achieved}/s  in-flight ${inFlight}  ` +
-        `p99 so far ${total.p99.toFixed(1)} ms  errors ${total.errors}  dropped ${total.dropped}\n`,
-    );
-  };
-}
-
 const errorsOf = (s: FunctionSummary) =>
   Object.entries(s.byCode)
     .map(([c, n]) => `${c}:${n}`)
@@ -159,7 +139,7 @@ async function main(): Promise<void> {
     maxInFlight: flags['--max-in-flight'],
     connections: flags['--connections'],
     timeoutMs: flags['--timeout-ms'],
-    onEvent: progress(totalDurationS(plan)),
+    onEvent: progressPrinter(totalDurationS(plan)),
   });
   process.on('SIGINT', () => engine.stop());
   process.stderr.write(`load: ${JSON.stringify(plan)} → ${flags['--target']}\n`);
