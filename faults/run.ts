@@ -1,17 +1,21 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { runMain } from '../functions/lib/cli.ts';
+import { README, withSection } from '../scripts/docs-config.ts';
 import { CASES } from './cases.ts';
 import { createFaultContext } from './context.ts';
+import { FAULTS_COMMAND, FAULTS_MARKER, type FaultRow, faultsTable } from './table.ts';
 
 /**
  * `npm run faults`: every fault case against a local stack of its own (its own MySQL,
- * which it stops and starts), then a table: case → expected → observed.
+ * which it stops and starts), then a table: case → expected → observed. `--markdown` prints
+ * it as Markdown; `--readme` writes it into the README's faults section.
  */
 async function main(): Promise<void> {
   const stackFile = fileURLToPath(new URL('../stack.yml', import.meta.url));
   process.stderr.write('starting a local stack with a MySQL of its own…\n');
   const ctx = await createFaultContext(stackFile);
-  const rows: Array<Record<string, string>> = [];
+  const rows: FaultRow[] = [];
   let failed = 0;
   try {
     for (const c of CASES) {
@@ -32,10 +36,13 @@ async function main(): Promise<void> {
     await ctx.close();
   }
   console.table(rows);
-  if (process.argv.includes('--markdown')) {
-    process.stdout.write(
-      `\n| Case | Expected | Observed |\n|---|---|---|\n${rows.map((r) => `| ${r.group}: ${r.case} | ${r.expected} | ${r.observed} |`).join('\n')}\n`,
+  if (process.argv.includes('--markdown')) process.stdout.write(`\n${faultsTable(rows)}\n`);
+  if (process.argv.includes('--readme')) {
+    await writeFile(
+      README,
+      withSection(await readFile(README, 'utf8'), FAULTS_MARKER, FAULTS_COMMAND, faultsTable(rows)),
     );
+    process.stderr.write('README.md: faults table updated from this run\n');
   }
   process.stdout.write(`${rows.length - failed} passed, ${failed} failed\n`);
   if (failed) process.exitCode = 1;

@@ -25,6 +25,11 @@ export class ReplicaSet {
   private stopped = false;
   private readonly waiters = new Set<() => void>();
 
+  /** The environment each replica starts with: what /system/functions reports as envVars. */
+  get env(): Readonly<Record<string, string>> {
+    return this.options.env;
+  }
+
   constructor(private readonly options: ReplicaSetOptions) {
     this.name = options.spec.name;
     this.spec = options.spec;

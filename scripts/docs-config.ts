@@ -24,16 +24,31 @@ export function configTable(variables: Record<string, VariableSpec>): string {
   return ['| Variable | Default | Allowed | What it does |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+/**
+ * The README with the generated section between `<!-- marker:begin (command) -->` and
+ * `<!-- marker:end -->` replaced by `body`; the command is the one that generates it.
+ */
+export function withSection(readme: string, marker: string, command: string, body: string): string {
+  const begin = `<!-- ${marker}:begin (${command}) -->`;
+  const end = `<!-- ${marker}:end -->`;
+  const start = readme.indexOf(begin);
+  const stop = readme.indexOf(end);
+  if (start < 0 || stop < start) throw new Error(`README.md needs the markers ${begin} … ${end}`);
+  return `${readme.slice(0, start + begin.length)}\n${body}\n${readme.slice(stop)}`;
+}
+
+/** The text between a generated section's markers. */
+export function sectionOf(readme: string, marker: string): string {
+  const start = readme.indexOf(`<!-- ${marker}:begin`);
+  const stop = readme.indexOf(`<!-- ${marker}:end -->`);
+  if (start < 0 || stop < start) throw new Error(`README.md has no section ${marker}`);
+  return readme.slice(readme.indexOf('\n', start) + 1, stop).trim();
+}
+
 export function withConfigTables(readme: string): string {
   let out = readme;
-  for (const [marker, variables] of Object.entries(TABLES)) {
-    const begin = `<!-- ${marker}:begin (npm run docs:config) -->`;
-    const end = `<!-- ${marker}:end -->`;
-    const start = out.indexOf(begin);
-    const stop = out.indexOf(end);
-    if (start < 0 || stop < start) throw new Error(`README.md needs the markers ${begin} … ${end}`);
-    out = `${out.slice(0, start + begin.length)}\n${configTable(variables)}\n${out.slice(stop)}`;
-  }
+  for (const [marker, variables] of Object.entries(TABLES))
+    out = withSection(out, marker, 'npm run docs:config', configTable(variables));
   return out;
 }
 

@@ -162,4 +162,14 @@ export const POLICIES = {
 } as const satisfies Record<string, Policy>;
 
 export type PolicyName = keyof typeof POLICIES;
+
+/** What each policy does to replicas set by hand (/system/scale-function, faas-cli scale). */
+export const MANUAL_SCALE_FATE: Record<PolicyName, string> = {
+  'openfaas-2018':
+    'openfaas-2018 keeps it until APIHighInvocationRate fires (it then adds 5 at a time) or resolves (back to min)',
+  'openfaas-ce':
+    'openfaas-ce keeps it until APIHighInvocationRate fires (it then adds replicas) or resolves (back to min)',
+  'rps-target': 'rps-target replaces it at its next tick with what the request rate asks for',
+  off: 'the scaling policy is off: it stays until scaled again',
+};
 export const POLICY_NAMES = Object.keys(POLICIES) as [PolicyName, ...PolicyName[]];

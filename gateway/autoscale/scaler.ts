@@ -33,6 +33,11 @@ export class Autoscaler {
     for (const { spec } of functions) this.windows.set(spec.name, new RateWindow());
   }
 
+  /** The policy this autoscaler applies. */
+  get policy(): PolicyName {
+    return this.options.policy;
+  }
+
   record(fn: string, status: number, now = Date.now()): void {
     const ok = this.options.alertCodes === '200' ? status === 200 : status >= 200 && status < 300;
     this.windows.get(fn)?.record(now, status, ok);

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { FunctionStatus } from '../../contract/openfaas.ts';
 import { scaleRequest } from '../../contract/openfaas.ts';
 import type { Logger } from '../../functions/lib/log.ts';
+import { MANUAL_SCALE_FATE } from '../autoscale/policies.ts';
 import type { Autoscaler } from '../autoscale/scaler.ts';
 import type { Edition } from '../editions.ts';
 import { functionNotFound, GatewayError, readJson } from '../errors.ts';
@@ -16,6 +17,17 @@ export interface SystemDeps {
   log: Logger;
 }
 
+/**
+ * The environment the replicas run with, as the user should see it: the local MySQL, cat
+ * source and pool settings rather than stack.yml's cluster values. PATH is this machine's,
+ * not the function's; nothing that names a credential is shown (secrets are files anyway).
+ */
+function effectiveEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(([k]) => k !== 'PATH' && !/PASSWORD|TOKEN|SECRET$|CREDENTIAL/i.test(k)),
+  );
+}
+
 /** FunctionStatus as OpenFaaS's /system/functions reports it. */
 function functionStatus(set: ReplicaSet): FunctionStatus {
   const { spec } = set;
@@ -24,7 +36,7 @@ function functionStatus(set: ReplicaSet): FunctionStatus {
     image: spec.image,
     namespace: 'openfaas-fn',
     envProcess: 'node functions/server/main.ts',
-    envVars: spec.environment,
+    envVars: effectiveEnv(set.env),
     labels: spec.labels,
     annotations: spec.annotations,
     secrets: spec.secrets,
@@ -63,11 +75,27 @@ export function systemRoutes(deps: SystemDeps): Hono<GatewayEnv> {
         'BAD_REQUEST',
         `serviceName ${JSON.stringify(serviceName)} does not match ${name}`,
       );
+    const { max } = set.spec.scale;
+    if (replicas > max)
+      throw new GatewayError(
+        'BAD_REQUEST',
+        `${name} runs at most ${max} replicas (com.openfaas.scale.max, MAX_REPLICAS); asked for ${replicas}`,
+      );
     // As the edition would: CE's gateway makes 0 one replica and caps at 5, still with a 202.
     const applied = deps.edition.manualScale(replicas);
     deps.log.info('scaling by hand', { function: name, from: set.desired, to: applied, asked: replicas });
     set.scaleTo(applied);
-    return c.body(null, 202);
+    // OpenFaaS answers 202 with no body; this one says what was applied and how long it may last.
+    return c.json(
+      {
+        function: name,
+        asked: replicas,
+        replicas: applied,
+        policy: deps.autoscaler.policy,
+        note: MANUAL_SCALE_FATE[deps.autoscaler.policy],
+      },
+      202,
+    );
   });
   return app;
 }

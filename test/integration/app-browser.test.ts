@@ -35,6 +35,8 @@ beforeAll(async () => {
     env,
     log: createLogger('silent'),
     staticDir: APP,
+    // As OpenFaaS is deployed: /system/* asks for basic auth, /function/* does not.
+    basicAuth: CREDENTIALS,
   });
   // Some cats to show before the load starts storing more.
   for (let i = 0; i < 3; i++) await fetch(`${stack.gateway.url}/function/randstore`, { method: 'POST' });
@@ -47,12 +49,38 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+const CREDENTIALS = { user: 'admin', password: 'app-test-pw' };
+
+/** Opens the app and gives it the gateway's credentials, as a user does once per visit. */
+async function openApp(): Promise<void> {
+  await page.goto(`${stack.gateway.url}/`);
+  await page.getByLabel('User (for /system/*)').fill(CREDENTIALS.user);
+  await page.getByLabel('Password').fill(CREDENTIALS.password);
+  await page.getByLabel('Password').press('Tab');
+  await page.locator('#auth-needed').waitFor({ state: 'detached' });
+}
+
 const sent = (fn: string) =>
   page.locator(`sb-summary tr[data-fn="${fn}"] td.sent`).textContent().then(Number);
 
 describe('SystemBreaker app in Chromium', () => {
-  it('dials 20 requests/s at 1:3 for 5 s and shows the load, a cat, replicas and the database', async () => {
+  it('asks for the gateway’s user and password when /system/* wants them, and says when they are wrong', async () => {
     await page.goto(`${stack.gateway.url}/`);
+    const alert = page.locator('#auth-needed');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('The gateway asks for its user and password for /system/*');
+    await page.getByLabel('User (for /system/*)').fill('admin');
+    await page.getByLabel('Password').fill('wrong');
+    await page.getByLabel('Password').press('Tab');
+    await page.getByText('The gateway refused this user and password').waitFor();
+    await page.getByLabel('Password').fill(CREDENTIALS.password);
+    await page.getByLabel('Password').press('Tab');
+    await alert.waitFor({ state: 'detached' });
+    await page.getByText('replicas: 3 functions').waitFor();
+  });
+
+  it('dials 20 requests/s at 1:3 for 5 s and shows the load, a cat, replicas and the database', async () => {
+    await openApp();
     await page.getByLabel('Rate (requests/s)').fill('20');
     await page.getByLabel('Rate (requests/s)').press('Tab');
     await page.getByLabel('randstore weight').fill('1');
@@ -93,7 +121,7 @@ describe('SystemBreaker app in Chromium', () => {
 
   it('fits a narrow window and can be driven from the keyboard', async () => {
     await page.setViewportSize({ width: 400, height: 900 });
-    await page.goto(`${stack.gateway.url}/`);
+    await openApp();
     await page.getByLabel('Rate (requests/s)').waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
@@ -122,7 +150,7 @@ describe('SystemBreaker app in Chromium', () => {
 
   it('will not start or export a plan that sends nothing, and says why', async () => {
     await page.setViewportSize({ width: 1280, height: 1400 });
-    await page.goto(`${stack.gateway.url}/`);
+    await openApp();
     for (const weight of ['randstore weight', 'randshow weight']) {
       await page.getByLabel(weight).fill('0');
       await page.getByLabel(weight).press('Tab');

@@ -59,6 +59,14 @@ describe('local gateway', () => {
       labels: { 'com.openfaas.scale.max': '4' },
     });
     expect(after.invocationCount).toBe(before + 3);
+    // The environment the replicas run with here, not stack.yml's cluster values.
+    expect(after.envVars).toMatchObject({
+      MYSQL_HOST: stack.mysql.host,
+      MYSQL_PORT: String(stack.mysql.port),
+      CAT_SOURCE_URL: `${stack.catSource.url}/cat`,
+    });
+    expect(after.envVars).not.toHaveProperty('PATH');
+    expect(JSON.stringify(after)).not.toContain(new URL(stack.mysql.url).password);
   });
 
   it('exports OpenFaaS gateway metrics and each replica’s metrics with a replica label', async () => {
@@ -85,6 +93,16 @@ describe('local gateway', () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'FUNCTION_NOT_FOUND' } });
     expect((await scale('randshow', -1)).status).toBe(400);
+    // Above the function's max: refused, naming the max, and nothing changes.
+    const above = await scale('randshow', 100);
+    expect(above.status).toBe(400);
+    expect(await above.json()).toEqual({
+      error: {
+        code: 'BAD_REQUEST',
+        message: 'randshow runs at most 4 replicas (com.openfaas.scale.max, MAX_REPLICAS); asked for 100',
+      },
+    });
+    expect((await status('randshow')).replicas).toBe(1);
     expect(
       (await fetch(`${gw}/system/scale-function/randshow`, { method: 'POST', headers: JSON_BODY, body: '{' }))
         .status,
@@ -100,7 +118,16 @@ describe('local gateway', () => {
       [1, 2].map(() => fetch(`${gw}/function/randshow?format=json`).then((r) => r.arrayBuffer())),
     );
     const before = await threads();
-    expect((await scale('randshow', 4)).status).toBe(202);
+    const scaled = await scale('randshow', 4);
+    expect(scaled.status).toBe(202);
+    // What was applied, and what the scaling policy will do to it.
+    expect(await scaled.json()).toEqual({
+      function: 'randshow',
+      asked: 4,
+      replicas: 4,
+      policy: 'off',
+      note: 'the scaling policy is off: it stays until scaled again',
+    });
     await expect.poll(() => status('randshow').then((s) => s.availableReplicas), { timeout: 20_000 }).toBe(4);
     expect(livePids('randshow')).toHaveLength(4);
     await Promise.all(

@@ -39,6 +39,8 @@ export class SbApp extends LitElement {
   @state() private engineKind: EngineKind = 'browser';
   @state() private last: SecondStats[] = [];
   @state() private cat = { src: '', caption: '' };
+  /** Why /system/* answered 401: no credentials given, or the wrong ones. */
+  @state() private authProblem: string | undefined;
   private readonly timeline = new Timeline(300);
   private readonly engine = new EngineController(this, {
     onSecond: (stats, wallStart) => this.record(stats, wallStart),
@@ -124,8 +126,16 @@ export class SbApp extends LitElement {
       headers: path.startsWith('/system/') ? this.headers() : {},
       cache: 'no-store',
     });
+    if (path.startsWith('/system/')) this.authProblem = res.status === 401 ? this.authMessage() : undefined;
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
     return (await res.json()) as T;
+  }
+
+  /** What to do about a 401 from /system/* (OpenFaaS asks for basic auth there, not on /function/*). */
+  private authMessage(): string {
+    return this.target.user
+      ? 'The gateway refused this user and password for /system/*: check them above.'
+      : 'The gateway asks for its user and password for /system/* (replicas, scaling, the server engine): enter them above.';
   }
 
   private async fetchServerCat(): Promise<void> {
@@ -216,6 +226,7 @@ export class SbApp extends LitElement {
           void this.db.poll();
         }}></sb-target>
       </header>
+      ${this.authProblem ? html`<p class="status error" role="alert" id="auth-needed">${this.authProblem}</p>` : ''}
       <section aria-label="Load">
         <sb-dial .plan=${this.plan} .engine=${this.engineKind} ?running=${this.engine.status !== 'idle'}
           @plan-change=${(e: CustomEvent<Partial<Plan>>) => this.onPlanChange(e.detail)}
