@@ -136,14 +136,28 @@ function routes(
   app.route('/', invokeRoutes(deps));
   if (options.staticDir) app.route('/', staticRoutes(options.staticDir));
   app.notFound((c) => errorResponse('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
-  app.onError((err) => {
+  app.onError((err, c) => {
     if (err instanceof GatewayError) return errorResponse(err.code, err.message);
     // Hono's middleware (basic auth) answers by throwing its response.
-    if (err instanceof HTTPException) return err.getResponse();
+    if (err instanceof HTTPException)
+      return withoutBrowserPrompt(err.getResponse(), c.req.header('sec-fetch-mode'));
     options.log.error('gateway error', { err });
     return errorResponse('INTERNAL', 'internal error');
   });
   return app;
+}
+
+/**
+ * A 401 with `WWW-Authenticate: Basic` makes a browser open its own login dialog even for a
+ * page's fetch(), and a headless one leaves the request hanging. A page's own requests
+ * (Sec-Fetch-Mode other than navigate) get the 401 without it, so the app can ask in its own
+ * form; curl, faas-cli and a browser opening the URL get the challenge as OpenFaaS sends it.
+ */
+function withoutBrowserPrompt(res: Response, fetchMode: string | undefined): Response {
+  if (res.status !== 401 || fetchMode === undefined || fetchMode === 'navigate') return res;
+  const headers = new Headers(res.headers);
+  headers.delete('www-authenticate');
+  return new Response(res.body, { status: res.status, headers });
 }
 
 /** One replica set per function, each starting its replicas with the function's environment. */

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
+import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectOutput, ROOT } from '../support/process.ts';
 
@@ -74,6 +75,14 @@ describe('npm start', () => {
     expect(stored.status).toBe(200);
     // /system/* asks for the credentials in GATEWAY_BASIC_AUTH_FILE, as OpenFaaS does; functions do not.
     expect((await fetch(`${gateway}/system/functions`)).status).toBe(401);
+    // curl and faas-cli get OpenFaaS's challenge; a page's own fetch does not, so no browser dialog opens.
+    const curl = await request(`${gateway}/system/functions`);
+    expect(curl.headers['www-authenticate']).toBe('Basic realm="OpenFaaS API"');
+    expect(await curl.body.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    const page = await request(`${gateway}/system/functions`, { headers: { 'sec-fetch-mode': 'cors' } });
+    expect(page.statusCode).toBe(401);
+    expect(page.headers['www-authenticate']).toBeUndefined();
+    await page.body.dump();
     const wrong = { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` };
     expect((await fetch(`${gateway}/system/functions`, { headers: wrong })).status).toBe(401);
     const right = { authorization: `Basic ${Buffer.from('admin:s3cret:with-colon').toString('base64')}` };
