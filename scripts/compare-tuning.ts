@@ -20,12 +20,12 @@ first with the server's default settings, then with sql/tuning.cnf, and prints
 connections, refusals, errors and latency side by side.
 
   --rate N --duration D --ratio R --strategy S   the load, as for npm run load
-                        (defaults 300, 30s, 1:3, order-by-rand)
+                        (defaults 300, 45s, 1:3, order-by-rand)
   --pool-size N         each replica's connection pool (default 40): replicas × pool is
                         what the functions may open, against max_connections
   --rows N              cats seeded before the load (default 2000, 8 KiB each)
   --connection-mode M   naive | budget (default naive)
-  --policy P            the scaling policy (default openfaas-ce)`;
+  --policy P            the scaling policy (default openfaas-2018)`;
 
 const FLAGS = {
   '--pool-size': { schema: int(1, 1000), allowed: 'integer 1–1000', default: '40', description: '' },
@@ -108,8 +108,9 @@ async function runWith(label: string, serverArgs: string[], options: Options): P
     const results = await new LoadEngine({
       target: gw,
       plan: options.plan,
+      // One socket per call in flight: with fewer, the sockets, not the database, cap the concurrency.
       maxInFlight: 512,
-      connections: 64,
+      connections: 512,
       timeoutMs: 30_000,
       onEvent: progressPrinter(options.plan.durationS),
     }).run();
@@ -133,13 +134,13 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       rate: { type: 'string', default: '300' },
-      duration: { type: 'string', default: '30s' },
+      duration: { type: 'string', default: '45s' },
       ratio: { type: 'string', default: '1:3' },
       strategy: { type: 'string', default: 'order-by-rand' },
       'pool-size': { type: 'string' },
       rows: { type: 'string' },
       'connection-mode': { type: 'string', default: 'naive' },
-      policy: { type: 'string', default: 'openfaas-ce' },
+      policy: { type: 'string', default: 'openfaas-2018' },
       help: { type: 'boolean', short: 'h' },
       verbose: { type: 'boolean' },
     },
