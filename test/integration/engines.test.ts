@@ -34,6 +34,8 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
   const mode = req.url?.split('/')[1];
   if (req.url?.endsWith('/healthz')) return void res.writeHead(200).end('OK'); // a gateway is there
   if (mode === 'timeout') return; // never answers
+  if (mode === 'empty' && req.url?.endsWith('/function/dbstats'))
+    return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"rows":0}');
   if (mode === 'coded-503') {
     res.writeHead(503, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { code: 'NO_REPLICAS', message: 'none ready' } }));
@@ -150,5 +152,14 @@ describe('npm run load, as a user runs it', () => {
     expect(clean.code).toBe(0);
     expect(clean.output).toMatch(/│ errors\s*│/);
     expect(clean.output).not.toContain("''");
+    expect(clean.output).not.toContain('the cats table is empty');
+  });
+
+  it('says before the run when the cats table is empty, so the 404s that follow are no surprise', async () => {
+    const { code, output } = await load('--target', `${failingUrl}/empty`);
+    expect(code).toBe(0);
+    expect(output).toContain(
+      'load: the cats table is empty: randshow answers 404 NO_CATS (counted as failed) until randstore has stored one',
+    );
   });
 });

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { z } from 'zod';
-import { STRATEGIES } from '../../../contract/functions.ts';
+import { type DbStats, STRATEGIES } from '../../../contract/functions.ts';
 import { PROFILES } from '../../../contract/plan.ts';
 import type { FunctionSummary, RunResults } from '../../../contract/results.ts';
 import { runMain, UsageError } from '../../../functions/lib/cli.ts';
@@ -101,6 +101,23 @@ async function checkTarget(target: string): Promise<void> {
   }
 }
 
+/** How many cats dbstats reports, or undefined when it does not answer (it is not required). */
+async function storedCats(target: string): Promise<number | undefined> {
+  try {
+    const res = await request(`${target.replace(/\/+$/, '')}/function/dbstats`, {
+      headersTimeout: 3000,
+      bodyTimeout: 3000,
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      return undefined;
+    }
+    return ((await res.body.json()) as DbStats).rows;
+  } catch {
+    return undefined;
+  }
+}
+
 const errorsOf = (s: FunctionSummary) =>
   Object.entries(s.byCode)
     .map(([c, n]) => `${c}:${n}`)
@@ -133,6 +150,10 @@ async function main(): Promise<void> {
   }
   const { values, flags, plan } = parse();
   await checkTarget(flags['--target']);
+  if (plan.ratio.randshow > 0 && (await storedCats(flags['--target'])) === 0)
+    process.stderr.write(
+      'load: the cats table is empty: randshow answers 404 NO_CATS (counted as failed) until randstore has stored one\n',
+    );
   const engine = new LoadEngine({
     target: flags['--target'],
     plan,
