@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { CATSOURCE_VARIABLES } from '../catsource/config.ts';
 import { CONNECTION_MODES } from '../contract/functions.ts';
 import { VARIABLES } from '../functions/lib/config.ts';
-import { int, oneOf, type ParsedEnv, parseEnv, type VariableSpec } from '../functions/lib/env.ts';
+import {
+  commaList,
+  hostList,
+  int,
+  oneOf,
+  type ParsedEnv,
+  parseEnv,
+  type VariableSpec,
+} from '../functions/lib/env.ts';
 import { hostnameOf, isLoopback } from '../functions/lib/hosts.ts';
 import { POLICY_NAMES } from './autoscale/policies.ts';
 
@@ -21,30 +29,14 @@ export const GATEWAY_VARIABLES = {
     description: 'Port of the local gateway.',
   },
   GATEWAY_ALLOWED_HOSTS: {
-    schema: z
-      .string()
-      .transform((s) =>
-        s
-          .split(',')
-          .map((h) => h.trim().toLowerCase())
-          .filter(Boolean),
-      )
-      .refine((list) => list.every((h) => /^[a-z0-9.:[\]-]+$/.test(h))),
+    schema: hostList(false),
     allowed: 'comma-separated host names or addresses',
     default: '',
     description:
       'Host headers the gateway answers besides loopback’s (and, when it binds all addresses, this machine’s name and addresses); others get 421 HOST_NOT_ALLOWED.',
   },
   GATEWAY_ALLOWED_ORIGINS: {
-    schema: z
-      .string()
-      .transform((s) =>
-        s
-          .split(',')
-          .map((o) => o.trim())
-          .filter(Boolean),
-      )
-      .refine((list) => list.every((o) => URL.canParse(o) && new URL(o).origin === o)),
+    schema: commaList().refine((list) => list.every((o) => URL.canParse(o) && new URL(o).origin === o)),
     allowed: 'comma-separated origins (http://host:port)',
     default: '',
     description:

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { CONNECTION_MODES, FUNCTION_NAMES, STORAGE_ENCODINGS, STRATEGIES } from '../../contract/functions.ts';
 import {
   ConfigError,
+  commaList,
   goDuration,
+  hostList,
   httpUrl,
   int,
   mysqlUrl,
@@ -226,29 +228,15 @@ export const VARIABLES = {
     description: 'Default row pick of randshow; `?strategy=` overrides it per request.',
   },
   CORS_ORIGINS: {
-    schema: z
-      .string()
-      .transform((s) =>
-        s
-          .split(',')
-          .map((o) => o.trim())
-          .filter(Boolean),
-      )
-      .refine((list) => list.every((o) => o === '*' || (URL.canParse(o) && new URL(o).origin === o))),
+    schema: commaList().refine((list) =>
+      list.every((o) => o === '*' || (URL.canParse(o) && new URL(o).origin === o)),
+    ),
     allowed: 'comma-separated origins (https://host[:port]) or *',
     default: '',
     description: 'Origins whose pages may call the function from a browser (CORS). Empty: none.',
   },
   ALLOWED_HOSTS: {
-    schema: z
-      .string()
-      .transform((s) =>
-        s
-          .split(',')
-          .map((h) => h.trim().toLowerCase())
-          .filter(Boolean),
-      )
-      .refine((list) => list.every((h) => h === '*' || /^[a-z0-9.:[\]-]+$/.test(h))),
+    schema: hostList(true),
     allowed: 'comma-separated host names, or * for any',
     default: '*',
     description:

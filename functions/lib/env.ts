@@ -12,6 +12,20 @@ export interface VariableSpec {
 export type ParsedEnv<V extends Record<string, VariableSpec>> = { [K in keyof V]: z.output<V[K]['schema']> };
 
 export const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A comma-separated list: each item trimmed (and changed by `item`), empty items dropped. */
+export const commaList = (item: (s: string) => string = (s) => s) =>
+  z.string().transform((s) =>
+    s
+      .split(',')
+      .map((x) => item(x.trim()))
+      .filter(Boolean),
+  );
+/** What a host name or address in a Host header may be made of, lowercased. */
+export const HOST_CHARS = /^[a-z0-9.:[\]-]+$/;
+const lower = (s: string) => s.toLowerCase();
+/** Host names or addresses, lowercased; `*` too when `any` is allowed. */
+export const hostList = (any: boolean) =>
+  commaList(lower).refine((list) => list.every((h) => (any && h === '*') || HOST_CHARS.test(h)));
 export const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
 export const httpUrl = z
   .string()

@@ -48,19 +48,24 @@ async function containerExists(idPrefix: string): Promise<boolean> {
   return list.some((c) => c.Id.startsWith(idPrefix));
 }
 
+/** npm start's environment in these tests: a small stack on free ports, its own MySQL, basic auth. */
+function startEnv(): NodeJS.ProcessEnv {
+  const { MYSQL_URL: _, ...env } = process.env;
+  return {
+    ...env,
+    DATA_DIR: dataDir,
+    GATEWAY_PORT: '0',
+    CAT_SOURCE_PORT: '0',
+    STACK_FILE: 'test/fixtures/stack-small.yml',
+    GATEWAY_BASIC_AUTH_FILE: authFile,
+  };
+}
+
 describe('npm start', () => {
   it('runs the stack, prints where it is, and leaves no process or container behind on Ctrl-C', async () => {
-    const { MYSQL_URL: _, ...env } = process.env;
     const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
       cwd: ROOT,
-      env: {
-        ...env,
-        DATA_DIR: dataDir,
-        GATEWAY_PORT: '0',
-        CAT_SOURCE_PORT: '0',
-        STACK_FILE: 'test/fixtures/stack-small.yml',
-        GATEWAY_BASIC_AUTH_FILE: authFile,
-      },
+      env: startEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = collectOutput(proc);
@@ -104,20 +109,11 @@ describe('npm start', () => {
   it('cleans up on Ctrl-C at the terminal even while its event loop is busy and calls are in flight', async () => {
     // A terminal's Ctrl-C goes to the whole foreground process group: npm, sh, node and every
     // child. The preload keeps scripts/start.ts busy, so its handler runs hundreds of ms late.
-    const { MYSQL_URL: _, ...env } = process.env;
     const busy = path.join(ROOT, 'test/support/busy-event-loop.mjs');
     const proc = spawn('npm', ['start'], {
       cwd: ROOT,
       detached: true,
-      env: {
-        ...env,
-        NODE_OPTIONS: `--import=${busy}`,
-        DATA_DIR: dataDir,
-        GATEWAY_PORT: '0',
-        CAT_SOURCE_PORT: '0',
-        STACK_FILE: 'test/fixtures/stack-small.yml',
-        GATEWAY_BASIC_AUTH_FILE: authFile,
-      },
+      env: { ...startEnv(), NODE_OPTIONS: `--import=${busy}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = collectOutput(proc);
