@@ -18,6 +18,26 @@ export interface FunctionStatus {
   invocationCount: number;
 }
 
+/** The one namespace the local gateway has, as faas-netes CE's default. */
+export const OPENFAAS_NAMESPACE = 'openfaas-fn';
+
+/** `GET /system/info`: the gateway's GatewayInfo (faas gateway/types/inforequest.go). */
+export interface GatewayInfo {
+  provider: { provider: string; orchestration: string; version: { sha: string; release: string } };
+  version: { sha: string; release: string };
+  arch: string;
+}
+
+/** One line of `GET /system/logs` (faas-provider logs.Message). */
+export interface LogMessage {
+  name: string;
+  namespace: string;
+  instance: string;
+  /** RFC 3339. */
+  timestamp: string;
+  text: string;
+}
+
 /** One autoscaling decision of the local gateway, with its reason. */
 export interface ScaleEvent {
   at: string;
@@ -26,6 +46,31 @@ export interface ScaleEvent {
   to: number;
   reason: string;
 }
+
+const stringMap = z.optional(z.nullable(z.record(z.string(), z.string())));
+
+/**
+ * The body of `POST`/`PUT /system/functions`: faas-provider's types.FunctionDeployment, as
+ * `faas-cli deploy` sends it (maps may come as null; fields the local stack has no use for,
+ * such as limits and constraints, are accepted and ignored, as Go's decoder ignores unknown ones).
+ */
+export const functionDeployment = z.looseObject({
+  service: z.string().check(z.minLength(1)),
+  image: z.string(),
+  namespace: z.optional(z.string()),
+  envProcess: z.optional(z.string()),
+  envVars: stringMap,
+  labels: stringMap,
+  annotations: stringMap,
+  secrets: z.optional(z.nullable(z.array(z.string()))),
+});
+export type FunctionDeployment = z.infer<typeof functionDeployment>;
+
+/** The body of `DELETE /system/functions` (faas-provider types.DeleteFunctionRequest). */
+export const deleteFunctionRequest = z.looseObject({
+  functionName: z.string().check(z.minLength(1)),
+  namespace: z.optional(z.string()),
+});
 
 /** The body of `POST /system/scale-function/{name}` (faas-cli and the app send it). */
 export const scaleRequest = z.object({

@@ -122,6 +122,25 @@ export const GATEWAY_VARIABLES = {
     default: '60000',
     description: 'A replica that has not answered by then gets 504 UPSTREAM_TIMEOUT.',
   },
+  GATEWAY_ASYNC_QUEUE: {
+    schema: int(1, 1_000_000),
+    allowed: 'integer 1–1000000',
+    default: '1000',
+    description: 'Calls /async-function holds before it answers 429 QUEUE_FULL.',
+  },
+  GATEWAY_ASYNC_CONCURRENCY: {
+    schema: int(1, 1000),
+    allowed: 'integer 1–1000',
+    default: '4',
+    description: 'Queued calls run at once (as queue workers × their max_inflight would).',
+  },
+  GATEWAY_CALLBACK_HOSTS: {
+    schema: hostList(false),
+    allowed: 'comma-separated host names or addresses',
+    default: '',
+    description:
+      'Hosts an X-Callback-Url may name besides loopback’s; others get 400, so the gateway is no way to reach other machines.',
+  },
   STACK_FILE: {
     schema: z.string().min(1),
     allowed: 'a path',

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { ERRORS, type ErrorCode, errorBody } from '../contract/errors.ts';
+import { OPENFAAS_NAMESPACE } from '../contract/openfaas.ts';
 
 /**
  * An answer the gateway gives itself: a code from the contract's table, which fixes its
@@ -18,6 +19,32 @@ export class GatewayError extends Error {
 
 export const functionNotFound = (name: string) =>
   new GatewayError('FUNCTION_NOT_FOUND', `no function named ${JSON.stringify(name.slice(0, 100))}`);
+
+/**
+ * A namespace given on a route (`?namespace=`, a deploy's body): only OpenFaaS's default one
+ * exists here. faas-netes CE answers others 400 "namespace must be: openfaas-fn" (pkg/handlers
+ * reader.go, deploy.go, update.go, delete.go), and so does this gateway.
+ */
+export function checkNamespace(namespace: string | undefined): void {
+  if (namespace !== undefined && namespace !== '' && namespace !== OPENFAAS_NAMESPACE)
+    throw new GatewayError('BAD_REQUEST', `namespace must be: ${OPENFAAS_NAMESPACE}`);
+}
+
+/**
+ * A function as invocation paths name it: `randshow`, or `randshow.openfaas-fn` as faas-cli's
+ * go-sdk sends it (a function name has no dot; what follows one is the namespace).
+ */
+export function splitFunctionName(raw: string): string {
+  const dot = raw.indexOf('.');
+  if (dot < 0) return raw;
+  const [name, namespace] = [raw.slice(0, dot), raw.slice(dot + 1)];
+  if (namespace !== OPENFAAS_NAMESPACE)
+    throw new GatewayError(
+      'FUNCTION_NOT_FOUND',
+      `no function ${JSON.stringify(name.slice(0, 100))} in namespace ${JSON.stringify(namespace.slice(0, 100))}: the local gateway has ${OPENFAAS_NAMESPACE} only`,
+    );
+  return name;
+}
 
 /** The JSON error answer for a code. */
 export function errorResponse(code: ErrorCode, message: string): Response {

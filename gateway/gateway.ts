@@ -11,16 +11,21 @@ import { errorBody } from '../contract/errors.ts';
 import { hostnameOf } from '../functions/lib/hosts.ts';
 import { httpOrigin } from '../functions/lib/http.ts';
 import { type Logger, rateLimitedWarn } from '../functions/lib/log.ts';
+import { AsyncQueue } from './async.ts';
 import type { PolicyName, PolicySettings } from './autoscale/policies.ts';
 import { Autoscaler } from './autoscale/scaler.ts';
 import { EDITIONS, POLICY_EDITION } from './editions.ts';
 import { errorResponse, GatewayError } from './errors.ts';
 import { LiveLoad } from './live-load.ts';
+import { LogStore } from './logs.ts';
 import { createGatewayMetrics, type GatewayMetrics, mergeReplicaMetrics } from './metrics.ts';
 import { ReplicaSet } from './replica-set.ts';
+import { asyncRoutes } from './routes/async.ts';
+import { type DeployDeps, deployRoutes } from './routes/deploy.ts';
 import { guard } from './routes/guard.ts';
 import { invokeRoutes } from './routes/invoke.ts';
 import { liveLoadRoutes } from './routes/live-load.ts';
+import { logRoutes } from './routes/logs.ts';
 import { staticRoutes } from './routes/static.ts';
 import { systemRoutes } from './routes/system.ts';
 import type { GatewayEnv } from './routes/types.ts';
@@ -49,6 +54,10 @@ export interface GatewayOptions {
   staticDir?: string;
   log: Logger;
   onReplicaLog?: (replicaId: string, line: string) => void;
+  /** /async-function's queue: how many calls it holds and runs at once, and where callbacks may go. */
+  async?: { capacity: number; concurrency: number; callbackHosts: readonly string[] };
+  /** Whether a secret a deploy names exists where replicas read secrets (default: yes). */
+  secretExists?: (name: string) => Promise<boolean>;
 }
 
 export interface Gateway {
@@ -57,6 +66,8 @@ export interface Gateway {
   sets: Map<string, ReplicaSet>;
   autoscaler: Autoscaler;
   liveLoad: LiveLoad;
+  /** The replicas' recent output, as /system/logs serves it. */
+  logs: LogStore;
   stop(): Promise<void>;
 }
 
@@ -104,7 +115,9 @@ function servedHosts(options: GatewayOptions): Set<string> {
 /** The routes, composed: health and metrics, the system API behind basic auth, invocations, the app. */
 function routes(
   options: GatewayOptions,
-  deps: Parameters<typeof systemRoutes>[0] & Parameters<typeof invokeRoutes>[0] & { liveLoad: LiveLoad },
+  deps: Parameters<typeof systemRoutes>[0] &
+    Parameters<typeof invokeRoutes>[0] &
+    Omit<DeployDeps, 'secretExists'> & { liveLoad: LiveLoad; logs: LogStore; queue: AsyncQueue },
 ) {
   const app = new Hono<GatewayEnv>();
   app.use('*', guard({ hosts: servedHosts(options), origins: new Set(options.allowedOrigins ?? []) }));
@@ -132,8 +145,11 @@ function routes(
     }),
   );
   app.route('/', systemRoutes(deps));
+  app.route('/', deployRoutes({ ...deps, secretExists: options.secretExists ?? (async () => true) }));
+  app.route('/', logRoutes({ logs: deps.logs, has: (name) => deps.sets.get(name)?.removed === false }));
   app.route('/', liveLoadRoutes(deps.liveLoad));
   app.route('/', invokeRoutes(deps));
+  app.route('/', asyncRoutes(deps));
   if (options.staticDir) app.route('/', staticRoutes(options.staticDir));
   app.notFound((c) => errorResponse('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
@@ -160,8 +176,11 @@ function withoutBrowserPrompt(res: Response, fetchMode: string | undefined): Res
   return new Response(res.body, { status: res.status, headers });
 }
 
-/** One replica set per function, each starting its replicas with the function's environment. */
-function replicaSets(options: GatewayOptions): Map<string, ReplicaSet> {
+/**
+ * One replica set per function, each starting its replicas with the function's environment;
+ * what the replicas write goes to the log store (and to onReplicaLog).
+ */
+function replicaSets(options: GatewayOptions, logs: LogStore): Map<string, ReplicaSet> {
   return new Map(
     options.functions.map((spec) => [
       spec.name,
@@ -169,7 +188,10 @@ function replicaSets(options: GatewayOptions): Map<string, ReplicaSet> {
         spec,
         env: options.replicaEnv(spec),
         log: options.log,
-        ...(options.onReplicaLog ? { onReplicaLog: options.onReplicaLog } : {}),
+        onReplicaLog: (id, line) => {
+          logs.add(spec.name, id, line);
+          options.onReplicaLog?.(id, line);
+        },
       }),
     ]),
   );
@@ -201,7 +223,8 @@ async function shutdown(server: Server, sets: Map<string, ReplicaSet>, liveLoad:
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { log } = options;
   const metrics = createGatewayMetrics();
-  const sets = replicaSets(options);
+  const logs = new LogStore();
+  const sets = replicaSets(options, logs);
   metrics.watchReplicas(() =>
     [...sets.values()].map((s) => ({ name: s.name, desired: s.desired, available: s.available })),
   );
@@ -219,12 +242,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       log,
     },
   );
+  const queue = new AsyncQueue({
+    capacity: options.async?.capacity ?? 1000,
+    concurrency: options.async?.concurrency ?? 4,
+    callbackHosts: new Set(options.async?.callbackHosts ?? []),
+    origin: () => httpOrigin(selfHost, port),
+    timeoutMs: options.upstreamTimeoutMs,
+    registry: metrics.registry,
+    log,
+  });
   const app = routes(options, {
+    queue,
     sets,
     metrics,
     autoscaler,
     liveLoad,
+    logs,
     edition: EDITIONS[POLICY_EDITION[options.policy]],
+    replicaEnv: options.replicaEnv,
     log,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     readyWaitMs: options.readyWaitMs ?? 10_000,
@@ -247,8 +282,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     sets,
     autoscaler,
     liveLoad,
+    logs,
     async stop() {
       clearInterval(ticker);
+      logs.close();
+      queue.close();
       await shutdown(server, sets, liveLoad);
     },
   };

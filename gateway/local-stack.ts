@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type CatSourceServer, type CatSourceServerOptions, startCatSource } from '../catsource/server.ts';
@@ -106,7 +106,9 @@ function replicaEnvironment(
     ...(config.REPLICA_CONNECTION_MODE ? { DB_CONNECTION_MODE: config.REPLICA_CONNECTION_MODE } : {}),
     // budget mode: each function's share of max_connections follows its max replicas.
     DB_BUDGET_MAX_REPLICAS: String(spec.scale.max),
-    DB_BUDGET_SHARE: String(spec.scale.max / functions.reduce((n, f) => n + f.scale.max, 0)),
+    DB_BUDGET_SHARE: String(
+      spec.scale.max / functions.reduce((n, f) => n + (f.name === spec.name ? spec : f).scale.max, 0),
+    ),
     ...options.replicaEnv,
   };
 }
@@ -152,10 +154,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const gateway = await startGateway({
       functions,
       replicaEnv: (spec) => replicaEnvironment(spec, functions, { mysql, secretsDir, catSource }, options),
+      // A deploy may name only secrets that exist where the replicas read them.
+      secretExists: async (name) =>
+        path.basename(name) === name &&
+        (await access(path.join(secretsDir, name)).then(
+          () => true,
+          () => false,
+        )),
       host: config.GATEWAY_HOST,
       port: config.GATEWAY_PORT,
       allowedHosts: config.GATEWAY_ALLOWED_HOSTS,
       allowedOrigins: config.GATEWAY_ALLOWED_ORIGINS,
+      async: {
+        capacity: config.GATEWAY_ASYNC_QUEUE,
+        concurrency: config.GATEWAY_ASYNC_CONCURRENCY,
+        callbackHosts: config.GATEWAY_CALLBACK_HOSTS,
+      },
       policy: config.SCALING_POLICY,
       settings: {
         thresholdRps: config.ALERT_THRESHOLD_RPS,

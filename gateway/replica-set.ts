@@ -16,8 +16,11 @@ export interface ReplicaSetOptions {
  */
 export class ReplicaSet {
   readonly name: string;
-  readonly spec: FunctionSpec;
+  /** What it runs: stack.yml's function, or the last deploy's. */
+  spec: FunctionSpec;
   desired: number;
+  /** Deleted (DELETE /system/functions): no replicas, unknown to the routes until deployed again. */
+  removed = false;
   invocationCount = 0;
   private replicas: Replica[] = [];
   private serial = 0;
@@ -30,10 +33,49 @@ export class ReplicaSet {
     return this.options.env;
   }
 
-  constructor(private readonly options: ReplicaSetOptions) {
+  private readonly options: ReplicaSetOptions;
+
+  constructor(options: ReplicaSetOptions) {
+    this.options = { ...options };
     this.name = options.spec.name;
     this.spec = options.spec;
     this.desired = 0;
+  }
+
+  /**
+   * A rolling update, as a Deployment does it: replicas with the new spec and environment
+   * start beside the old ones, which keep serving until every new one is ready and then
+   * drain. If a new one does not start, the update is undone (the old ones never stopped)
+   * and the error says why. The replica count stays, within the new min and max.
+   */
+  async redeploy(spec: FunctionSpec, env: Record<string, string>): Promise<void> {
+    const before = { spec: this.spec, env: this.options.env, removed: this.removed, desired: this.desired };
+    const old = this.live;
+    for (const r of old) r.retiring = true;
+    this.spec = spec;
+    this.options.env = env;
+    this.removed = false;
+    this.stopped = false;
+    this.desired = Math.min(spec.scale.max, Math.max(this.desired, spec.scale.min, 1));
+    this.reconcile();
+    const fresh = this.live;
+    try {
+      await Promise.all(fresh.map((r) => r.ready));
+    } catch (err) {
+      Object.assign(this, { spec: before.spec, removed: before.removed, desired: before.desired });
+      this.options.env = before.env;
+      for (const r of old) r.retiring = false;
+      for (const r of fresh) void r.drain();
+      throw err;
+    }
+    for (const r of old) void r.drain();
+  }
+
+  /** Deletes the function: drains every replica; the routes no longer know it until a deploy. */
+  async remove(): Promise<void> {
+    this.removed = true;
+    this.desired = 0;
+    await Promise.all(this.replicas.map((r) => r.drain()));
   }
 
   /** Ready replicas: the ones that take traffic. */
@@ -41,10 +83,10 @@ export class ReplicaSet {
     return this.replicas.filter((r) => r.state === 'ready').length;
   }
 
-  /** Replicas that exist and are not being drained. */
+  /** Replicas of the current deploy that exist and are not being drained. */
   get live(): Replica[] {
     return this.replicas.filter(
-      (r) => r.state === 'starting' || r.state === 'ready' || r.state === 'probing',
+      (r) => !r.retiring && (r.state === 'starting' || r.state === 'ready' || r.state === 'probing'),
     );
   }
 
@@ -53,7 +95,7 @@ export class ReplicaSet {
   }
 
   scaleTo(replicas: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.removed) return;
     this.desired = replicas;
     this.reconcile();
   }

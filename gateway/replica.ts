@@ -27,6 +27,10 @@ export class Replica {
   state: ReplicaState = 'starting';
   /** Set once the gateway asked it to stop: its exit is then expected. */
   drainRequested = false;
+  /** Of an older deploy: serves until the new replicas are ready, then drains. */
+  retiring = false;
+  /** The last line it wrote: why it stopped, when it did. */
+  lastLine = '';
   inFlight = 0;
   url = '';
   dispatcher: Pool | undefined;
@@ -59,6 +63,7 @@ export class Replica {
       for (const rl of lines) {
         rl.on('line', (line) => {
           options.onLog?.(this.id, line);
+          if (line.trim()) this.lastLine = line.trim();
           if (this.state !== 'starting' || !line.includes('"listening"')) return;
           try {
             const entry = JSON.parse(line) as { msg?: string; url?: string };
@@ -73,7 +78,8 @@ export class Replica {
       }
       void this.exited.then((code) => {
         clearTimeout(timer);
-        reject(new Error(`replica ${this.id} exited with ${code} before it was ready`));
+        const said = this.lastLine ? `: ${this.lastLine.slice(0, 300)}` : '';
+        reject(new Error(`replica ${this.id} exited with ${code} before it was ready${said}`));
       });
     });
     this.ready.catch(() => {});

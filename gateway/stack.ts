@@ -13,6 +13,8 @@ export interface FunctionSpec {
   annotations: Record<string, string>;
   secrets: string[];
   scale: ScaleLabels;
+  /** A deploy's envProcess (faas-cli sends the stack's fprocess); the image's when absent. */
+  envProcess?: string;
 }
 
 const stringMap = z

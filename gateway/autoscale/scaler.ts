@@ -49,7 +49,10 @@ export class Autoscaler {
 
   tick(now = Date.now()): void {
     const policy = POLICIES[this.options.policy];
-    for (const { spec, set } of this.functions) {
+    for (const { set } of this.functions) {
+      // The set's current spec: a deploy may have changed its labels.
+      const { spec } = set;
+      if (set.removed) continue;
       const replicas = set.desired;
       const decision = policy(
         { now, replicas, ...this.rates(spec.name, now) },

@@ -15,7 +15,7 @@ export interface GuardOptions {
 /**
  * What keeps web pages of other sites off the local gateway, before any route runs:
  * - a Host it does not serve (DNS rebinding) → 421 HOST_NOT_ALLOWED;
- * - a state-changing request (POST, PUT, PATCH, DELETE to /system or /function) whose Origin is
+ * - a state-changing request (POST, PUT, PATCH, DELETE to /system, /function or /async-function) whose Origin is
  *   present and is neither the gateway's own nor an allowed one → 403 ORIGIN_NOT_ALLOWED
  *   (`null` included; no Origin at all is curl, faas-cli or k6, not a page);
  * - a /system body that is not application/json → 415, so a page's "simple" text/plain POST,
@@ -32,7 +32,8 @@ export function guard(options: GuardOptions): MiddlewareHandler<GatewayEnv> {
       );
     const path = c.req.path;
     const changing =
-      CHANGING.has(c.req.method) && (path.startsWith('/system/') || path.startsWith('/function/'));
+      CHANGING.has(c.req.method) &&
+      (path.startsWith('/system/') || path.startsWith('/function/') || path.startsWith('/async-function/'));
     const origin = c.req.header('origin');
     if (changing && origin !== undefined && origin !== `http://${host}` && !options.origins.has(origin))
       return errorResponse(

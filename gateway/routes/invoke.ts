@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import type { Autoscaler } from '../autoscale/scaler.ts';
-import { functionNotFound } from '../errors.ts';
+import { functionNotFound, splitFunctionName } from '../errors.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { forward, sendError } from '../proxy.ts';
 import type { ReplicaSet } from '../replica-set.ts';
@@ -37,7 +37,7 @@ function decodedName(raw: string): string {
 export function invokeRoutes(deps: InvokeDeps): Hono<GatewayEnv> {
   async function invoke(req: IncomingMessage, res: ServerResponse, name: string, path: string) {
     const set = deps.sets.get(name);
-    if (!set) throw functionNotFound(name);
+    if (!set || set.removed) throw functionNotFound(name);
     const start = performance.now();
     deps.metrics.started.inc({ function_name: name });
     let status = 0;
@@ -75,7 +75,7 @@ export function invokeRoutes(deps: InvokeDeps): Hono<GatewayEnv> {
   const handler = async (c: { env: GatewayEnv['Bindings'] }) => {
     const { incoming, outgoing } = c.env;
     const [, name = '', rest, search] = FUNCTION_PATH.exec(incoming.url ?? '') ?? [];
-    await invoke(incoming, outgoing, decodedName(name), `${rest ?? '/'}${search ?? ''}`);
+    await invoke(incoming, outgoing, splitFunctionName(decodedName(name)), `${rest ?? '/'}${search ?? ''}`);
     return RESPONSE_ALREADY_SENT;
   };
   app.all('/function/:name', handler);

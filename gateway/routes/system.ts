@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
-import type { FunctionStatus } from '../../contract/openfaas.ts';
-import { scaleRequest } from '../../contract/openfaas.ts';
+import { type FunctionStatus, OPENFAAS_NAMESPACE, scaleRequest } from '../../contract/openfaas.ts';
 import type { Logger } from '../../functions/lib/log.ts';
 import { MANUAL_SCALE_FATE } from '../autoscale/policies.ts';
 import type { Autoscaler } from '../autoscale/scaler.ts';
 import type { Edition } from '../editions.ts';
-import { functionNotFound, GatewayError, readJson } from '../errors.ts';
+import { checkNamespace, functionNotFound, GatewayError, readJson, splitFunctionName } from '../errors.ts';
 import type { ReplicaSet } from '../replica-set.ts';
+import { gatewayInfo } from '../version.ts';
 import type { GatewayEnv } from './types.ts';
 
 export interface SystemDeps {
@@ -28,14 +28,20 @@ function effectiveEnv(env: Readonly<Record<string, string>>): Record<string, str
   );
 }
 
+/**
+ * What the function image runs (deploy/function-image/Dockerfile's `fprocess`; a test holds
+ * the two together). faas-netes reports a deploy's `envProcess`, and this when there is none.
+ */
+export const IMAGE_FPROCESS = 'node dist/functions/server/main.js';
+
 /** FunctionStatus as OpenFaaS's /system/functions reports it. */
 function functionStatus(set: ReplicaSet): FunctionStatus {
   const { spec } = set;
   return {
     name: spec.name,
     image: spec.image,
-    namespace: 'openfaas-fn',
-    envProcess: 'node functions/server/main.ts',
+    namespace: OPENFAAS_NAMESPACE,
+    envProcess: set.spec.envProcess ?? IMAGE_FPROCESS,
     envVars: effectiveEnv(set.env),
     labels: spec.labels,
     annotations: spec.annotations,
@@ -49,19 +55,29 @@ function functionStatus(set: ReplicaSet): FunctionStatus {
 /** OpenFaaS's system API: the functions, one function, scaling by hand, and the scale events. */
 export function systemRoutes(deps: SystemDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
-  const setOf = (name: string) => {
+  const info = gatewayInfo();
+  const setOf = (raw: string, namespace?: string) => {
+    checkNamespace(namespace);
+    const name = splitFunctionName(raw);
     const set = deps.sets.get(name);
-    if (!set) throw functionNotFound(name);
+    if (!set || set.removed) throw functionNotFound(name);
     return set;
   };
 
-  app.get('/system/functions', (c) => c.json([...deps.sets.values()].map(functionStatus)));
-  app.get('/system/function/:name', (c) => c.json(functionStatus(setOf(c.req.param('name')))));
+  app.get('/system/info', (c) => c.json(info));
+  app.get('/system/namespaces', (c) => c.json([OPENFAAS_NAMESPACE]));
+  app.get('/system/functions', (c) => {
+    checkNamespace(c.req.query('namespace'));
+    return c.json([...deps.sets.values()].filter((s) => !s.removed).map(functionStatus));
+  });
+  app.get('/system/function/:name', (c) =>
+    c.json(functionStatus(setOf(c.req.param('name'), c.req.query('namespace')))),
+  );
   app.get('/system/scale-events', (c) => c.json(deps.autoscaler.events));
 
   app.post('/system/scale-function/:name', async (c) => {
-    const name = c.req.param('name');
-    const set = setOf(name);
+    const set = setOf(c.req.param('name'), c.req.query('namespace'));
+    const { name } = set;
     const parsed = scaleRequest.safeParse(await readJson(c));
     if (!parsed.success) {
       throw new GatewayError(

@@ -36,6 +36,8 @@ var ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   /** The Host header names a host this server does not serve (DNS rebinding, a wrong name). */
   HOST_NOT_ALLOWED: 421,
+  /** A /system/logs query that does not parse (faas-provider logs/handler.go answers 422). */
+  BAD_LOG_REQUEST: 422,
   // randshow
   NO_CATS: 404,
   NO_SUCH_CAT: 404,
@@ -63,6 +65,8 @@ var ERRORS = {
   REPLICA_FAILED: 502,
   UPSTREAM_TIMEOUT: 504,
   LOAD_RUNNING: 409,
+  /** The gateway's queue of asynchronous calls is full. */
+  QUEUE_FULL: 429,
   LOAD_NOT_RUNNING: 409,
   /** The client left before the answer: nobody reads it, the metrics count it (nginx's 499). */
   CLIENT_CLOSED: 499
