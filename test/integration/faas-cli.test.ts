@@ -198,6 +198,12 @@ describe('faas-cli invoke --async', () => {
     });
     expect(elsewhere.status).toBe(400);
     expect((await fetch(`${gw}/async-function/randstore`, { headers: SDK })).status).toBe(405);
+    // A page of another site may not queue calls either.
+    const crossSite = await fetch(`${gw}/async-function/randstore`, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
+    });
+    expect(crossSite.status).toBe(403);
     // The queue holds 1 and runs 1 at a time: of 5 sent at once, some are refused with 429.
     const codes = await Promise.all(
       Array.from({ length: 5 }, () =>
