@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionStatus, GatewayInfo, LogMessage } from '../../contract/openfaas.ts';
 import type { LocalStack } from '../../gateway/local-stack.ts';
-import { ROOT } from '../support/process.ts';
+import { alive, ROOT } from '../support/process.ts';
 import { startTestStack } from '../support/stack.ts';
 
 /**
@@ -44,15 +44,6 @@ afterAll(async () => {
   await stack?.stop();
   await new Promise((r) => callbacks?.close(r));
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const status = async (name: string) =>
   (await (await fetch(`${gw}/system/function/${name}?usage=1`, { headers: CLI })).json()) as FunctionStatus;

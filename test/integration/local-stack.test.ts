@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionStatus } from '../../contract/openfaas.ts';
 import type { LocalStack } from '../../gateway/local-stack.ts';
 import { readEvents } from '../../loadgen/src/app/sse.ts';
+import { alive } from '../support/process.ts';
 import { startTestStack } from '../support/stack.ts';
 
 let stack: LocalStack;
@@ -26,14 +27,6 @@ const scale = (name: string, replicas: number) =>
   });
 const livePids = (name: string) =>
   (stack.gateway.sets.get(name)?.live ?? []).map((r) => r.pid).filter((p) => p !== undefined && alive(p));
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('local gateway', () => {
   it('stores and shows cats through /function/randstore and /function/randshow', async () => {

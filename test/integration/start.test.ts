@@ -6,7 +6,7 @@ import path from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectOutput, ROOT } from '../support/process.ts';
+import { alive, collectOutput, ROOT } from '../support/process.ts';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sb-start-'));
 const authFile = path.join(dataDir, 'basic-auth');
@@ -32,15 +32,6 @@ async function descendants(pid: number): Promise<number[]> {
   walk(pid);
   return out;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function containerExists(idPrefix: string): Promise<boolean> {
   const client = await getContainerRuntimeClient();

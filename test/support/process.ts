@@ -94,3 +94,13 @@ export function logLines(output: string): Array<Record<string, unknown>> {
       }
     });
 }
+
+/** Whether a process of this pid still exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
