@@ -13,7 +13,10 @@ export const FAULTS = [
   'drip',
   'huge',
   'truncated',
+  'cut',
   'redirect-loop',
+  'redirect-file',
+  '429',
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -44,6 +47,17 @@ export const MISBEHAVIOURS: Record<Exclude<Fault, 'none'>, (m: Misbehaving) => v
   },
   '404': ({ res }) => void res.writeHead(404, { 'content-type': 'text/plain' }).end('fault 404'),
   '500': ({ res }) => void res.writeHead(500, { 'content-type': 'text/plain' }).end('fault 500'),
+  // Rate limited, as public cat APIs answer a client that calls too often.
+  '429': ({ res }) =>
+    void res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': '30' }).end('slow down'),
+  // A redirect off the web: a client must not follow it to a local file.
+  'redirect-file': ({ res }) => void res.writeHead(302, { location: 'file:///etc/passwd' }).end(),
+  // Promises the whole cat, sends a sixteenth of it and closes the connection.
+  cut: async ({ res, spec, cat }) => {
+    const bytes = await cat(spec);
+    res.writeHead(200, { 'content-type': MIME[spec.format], 'content-length': bytes.byteLength });
+    res.write(bytes.subarray(0, Math.floor(bytes.byteLength / 16)), () => res.socket?.destroy());
+  },
   // A new URL each hop, so only a redirect limit stops the client.
   'redirect-loop': ({ res, url }) => {
     const next = new URL(url);

@@ -135,6 +135,9 @@ export const CASES: FaultCase[] = [
   upstream('drip', '504 SOURCE_TIMEOUT'),
   upstream('huge', '502 SOURCE_TOO_LARGE'),
   upstream('redirect-loop', '502 SOURCE_TOO_MANY_REDIRECTS'),
+  upstream('cut', '502 SOURCE_BAD_RESPONSE'),
+  upstream('redirect-file', '502 SOURCE_BAD_RESPONSE'),
+  upstream('429', '503 SOURCE_RATE_LIMITED'),
 
   request('GET randstore', '405 METHOD_NOT_ALLOWED', (ctx) => fetch(`${ctx.gw}/function/randstore`)),
   request('PUT randshow', '405 METHOD_NOT_ALLOWED', (ctx) =>

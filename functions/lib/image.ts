@@ -58,7 +58,9 @@ async function describe(bytes: Buffer): Promise<Described> {
       },
     );
   }
-  return { format, width: meta.width, height: meta.height };
+  // The size as shown: an EXIF orientation of 5–8 turns the stored pixels a quarter.
+  const shown = meta.autoOrient ?? { width: meta.width, height: meta.height };
+  return { format, width: shown.width, height: shown.height };
 }
 
 /**
@@ -83,7 +85,9 @@ export async function checkImage(bytes: Buffer, limits: ImageLimits): Promise<Ch
   if (limits.oversize === 'reject') {
     throw new AppError('IMAGE_TOO_LARGE', `the cat is ${what}; the limit is ${limit}`);
   }
+  // Turned upright first: the re-encoded image keeps no EXIF orientation to be shown by.
   const smaller = await sharp(bytes, { animated: false })
+    .rotate()
     .resize({
       width: limits.maxDimension,
       height: limits.maxDimension,

@@ -28,6 +28,9 @@ const JSON_MAX_BYTES = 64 * 1024;
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+const isTimeout = (e: { name?: string; code?: string }) =>
+  e.name === 'TimeoutError' || e.name === 'AbortError' || (e.code !== undefined && TIMEOUT_CODES.has(e.code));
+
 function isHttpUrl(s: string): boolean {
   return URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol);
 }
@@ -42,7 +45,15 @@ function sourceFailure(err: unknown, url: string, timeoutMs: number): AppError {
       cause: err,
     });
   }
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || (e.code && TIMEOUT_CODES.has(e.code))) {
+  // undici's redirect interceptor refuses a Location that is not http(s) (file:, ftp:, …).
+  if (e.code === 'UND_ERR_INVALID_ARG' && /protocol/i.test(e.message ?? '')) {
+    return new AppError(
+      'SOURCE_BAD_RESPONSE',
+      `the cat source ${url} redirected to a URL that is not http or https; such redirects are refused`,
+      { cause: err },
+    );
+  }
+  if (isTimeout(e)) {
     return new AppError('SOURCE_TIMEOUT', `the cat source ${url} did not answer within ${timeoutMs} ms`, {
       cause: err,
     });
@@ -56,16 +67,34 @@ function sourceFailure(err: unknown, url: string, timeoutMs: number): AppError {
   );
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number, url: string): Promise<Buffer> {
+/**
+ * The body, up to `max` bytes. A connection that closes before the body is whole is the
+ * source's bad answer, not an unreachable source: it was reached, and said how much it would send.
+ */
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  max: number,
+  url: string,
+  declared: number | undefined,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of body) {
-    total += (chunk as Buffer).byteLength;
-    if (total > max) {
-      body.destroy();
-      throw new AppError('SOURCE_TOO_LARGE', `the cat source ${url} sent more than ${max} bytes`);
+  try {
+    for await (const chunk of body) {
+      total += (chunk as Buffer).byteLength;
+      if (total > max) {
+        body.destroy();
+        throw new AppError('SOURCE_TOO_LARGE', `the cat source ${url} sent more than ${max} bytes`);
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (err) {
+    if (err instanceof AppError || isTimeout(err as { name?: string; code?: string })) throw err;
+    throw new AppError(
+      'SOURCE_BAD_RESPONSE',
+      `the cat source ${url} closed the connection after ${total} of ${declared ?? 'an unannounced number of'} bytes`,
+      { cause: err },
+    );
   }
   return Buffer.concat(chunks, total);
 }
@@ -91,19 +120,31 @@ export function createCatSource(options: CatSourceOptions): CatSource {
         `the cat source ${url} redirected more than ${options.maxRedirects} times`,
       );
     }
+    if (res.statusCode === 429) {
+      await res.body.dump();
+      const retryAfter = res.headers['retry-after'];
+      const after = typeof retryAfter === 'string' ? retryAfter : undefined;
+      throw new AppError(
+        'SOURCE_RATE_LIMITED',
+        `the cat source ${url} is limiting its rate (HTTP 429)${after ? `; it asks to retry after ${after}` : ''}`,
+        after ? { headers: { 'retry-after': after } } : undefined,
+      );
+    }
     if (res.statusCode !== 200) {
       await res.body.dump();
       throw new AppError('SOURCE_HTTP_ERROR', `the cat source ${url} answered HTTP ${res.statusCode}`);
     }
-    const declared = Number(res.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max) {
+    const length = Number(res.headers['content-length']);
+    const declared =
+      Number.isFinite(length) && res.headers['content-length'] !== undefined ? length : undefined;
+    if (declared !== undefined && declared > max) {
       res.body.destroy();
       throw new AppError(
         'SOURCE_TOO_LARGE',
         `the cat source ${url} announced ${declared} bytes; the limit is ${max}`,
       );
     }
-    return readCapped(res.body, max, url);
+    return readCapped(res.body, max, url, declared);
   }
 
   async function resolveImageUrl(signal: AbortSignal): Promise<string> {

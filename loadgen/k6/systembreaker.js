@@ -48,6 +48,8 @@ var ERRORS = {
   SOURCE_TOO_LARGE: 502,
   SOURCE_TOO_MANY_REDIRECTS: 502,
   SOURCE_BAD_RESPONSE: 502,
+  /** The cat source answered 429: randstore says 503 and passes its Retry-After on. */
+  SOURCE_RATE_LIMITED: 503,
   SOURCE_NOT_IMAGE: 502,
   IMAGE_TOO_LARGE: 502,
   // MySQL

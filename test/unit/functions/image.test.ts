@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { drawCat } from '../../../catsource/draw.ts';
 import { AppError } from '../../../functions/lib/errors.ts';
@@ -59,6 +60,19 @@ describe('image checks', () => {
     const bytes = await drawCat({ seed: 1, width: 600, height: 400, format: 'png' });
     const err = await rejection(checkImage(bytes, { ...roomy, maxBytes: 1024 }));
     expect(err.code).toBe('IMAGE_TOO_LARGE');
+  });
+
+  it('records the size as shown for a photo turned by its EXIF orientation', async () => {
+    // A 320×240 sensor image shown as a 240×320 portrait (orientation 6: turn 90° clockwise).
+    const bytes = await sharp(await drawCat({ seed: 3, width: 320, height: 240, format: 'jpeg' }))
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    expect(await checkImage(bytes, roomy)).toMatchObject({ width: 240, height: 320, resized: false });
+    // Scaled down, it is stored upright, with the size it shows.
+    const small = await checkImage(bytes, { ...roomy, maxDimension: 160, oversize: 'resize' });
+    expect(small).toMatchObject({ width: 120, height: 160, resized: true });
+    const meta = await sharp(small.bytes).metadata();
+    expect([meta.width, meta.height, meta.orientation ?? 1]).toEqual([120, 160, 1]);
   });
 
   it('scales an oversized image down when the policy is resize', async () => {

@@ -58,10 +58,22 @@ describe('cat source client', () => {
     ['/cat?fault=slow', 'SOURCE_TIMEOUT', /within 1000 ms/],
     ['/cat?fault=drip', 'SOURCE_TIMEOUT', /within 1000 ms/],
     ['/cat?fault=huge', 'SOURCE_TOO_LARGE', /limit is 1048576/],
+    [
+      '/cat?fault=cut&width=400&height=400',
+      'SOURCE_BAD_RESPONSE',
+      /closed the connection after \d+ of \d+ bytes/,
+    ],
+    ['/cat?fault=redirect-file', 'SOURCE_BAD_RESPONSE', /redirected to a URL that is not http or https/],
   ])('%s fails with %s', async (path, code, message) => {
     const err = await failure(path);
     expect(err.code).toBe(code);
     expect(err.message).toMatch(message);
+  });
+
+  it('passes a rate-limiting source’s Retry-After on with SOURCE_RATE_LIMITED (503)', async () => {
+    const err = await failure('/cat?fault=429');
+    expect(err).toMatchObject({ code: 'SOURCE_RATE_LIMITED', status: 503, headers: { 'retry-after': '30' } });
+    expect(err.message).toContain('retry after 30');
   });
 
   it('stops reading a body without Content-Length once it passes the limit', async () => {
