@@ -10,7 +10,7 @@ import { provisionMysql } from '../mysql/provision.ts';
 import type { MysqlServer } from '../mysql/server.ts';
 import type { GatewayConfig } from './config.ts';
 import { EDITIONS, POLICY_EDITION, stackRefusals } from './editions.ts';
-import { type Gateway, startGateway } from './gateway.ts';
+import { type Gateway, type GatewayOptions, startGateway } from './gateway.ts';
 import { type FunctionSpec, loadStack } from './stack.ts';
 
 export const DATABASE = 'systembreaker';
@@ -40,6 +40,8 @@ export interface LocalStack {
   catSource: CatSourceServer;
   secretsDir: string;
   stop(): Promise<void>;
+  /** SIGKILL to every replica and MySQL, at once: a forced stop (its data recovers on the next start). */
+  kill(): Promise<void>;
 }
 
 /** One password per function user, generated once and kept as OpenFaaS-style secret files. */
@@ -113,6 +115,51 @@ function replicaEnvironment(
   };
 }
 
+/** The gateway of the local stack: the stack's functions, pointed at its MySQL, secrets and cat source. */
+function gatewayOptions(
+  options: LocalStackOptions,
+  functions: FunctionSpec[],
+  stack: { mysql: MysqlServer; secretsDir: string; catSource: CatSourceServer },
+): GatewayOptions {
+  const { config } = options;
+  const { secretsDir } = stack;
+  return {
+    functions,
+    replicaEnv: (spec) => replicaEnvironment(spec, functions, stack, options),
+    // A deploy may name only secrets that exist where the replicas read them.
+    secretExists: async (name) =>
+      path.basename(name) === name &&
+      (await access(path.join(secretsDir, name)).then(
+        () => true,
+        () => false,
+      )),
+    host: config.GATEWAY_HOST,
+    port: config.GATEWAY_PORT,
+    allowedHosts: config.GATEWAY_ALLOWED_HOSTS,
+    allowedOrigins: config.GATEWAY_ALLOWED_ORIGINS,
+    async: {
+      capacity: config.GATEWAY_ASYNC_QUEUE,
+      concurrency: config.GATEWAY_ASYNC_CONCURRENCY,
+      callbackHosts: config.GATEWAY_CALLBACK_HOSTS,
+    },
+    policy: config.SCALING_POLICY,
+    settings: {
+      thresholdRps: config.ALERT_THRESHOLD_RPS,
+      forMs: config.ALERT_FOR_S * 1000,
+      repeatMs: (config.ALERT_REPEAT_S ?? (config.SCALING_POLICY === 'openfaas-2018' ? 60 : 30)) * 1000,
+      scaleDownWindowMs: config.SCALE_DOWN_WINDOW_S * 1000,
+    },
+    windowMs: config.ALERT_WINDOW_S * 1000,
+    alertCodes: config.ALERT_CODES,
+    tickMs: config.SCALER_TICK_MS,
+    upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    log: options.log,
+    ...(options.onReplicaLog ? { onReplicaLog: options.onReplicaLog } : {}),
+    ...(options.staticDir ? { staticDir: options.staticDir } : {}),
+    ...(options.basicAuth ? { basicAuth: options.basicAuth } : {}),
+  };
+}
+
 /**
  * The whole demo on one machine: MySQL from the provisioning chain, the schema and
  * least-privilege users, the local cat source, and the gateway with its replicas.
@@ -125,12 +172,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dataDir = options.persistent
     ? path.resolve(config.DATA_DIR)
     : await mkdtemp(path.join(os.tmpdir(), 'sb-stack-'));
-  const cleanups: Array<() => Promise<void>> = [];
-  // Every step runs even when one before it failed (MySQL, pushed first, is stopped last); a
-  // failure is reported, not swallowed.
+  const cleanups: Array<{ what: string; run: () => Promise<void> }> = [];
+  // Every step runs even when one before it failed (MySQL, pushed first, is stopped last); each
+  // says it is done, and a failure is reported, not swallowed.
   const cleanup = async () => {
-    for (const c of cleanups.reverse())
-      await c().catch((err: unknown) => options.log.warn('a step of stopping the stack failed', { err }));
+    for (const { what, run } of cleanups.reverse()) {
+      const started = Date.now();
+      await run().then(
+        () => step(`stopped: ${what} (${Date.now() - started} ms)`),
+        (err: unknown) => {
+          step(`stopping ${what} failed: ${(err as Error).message}`);
+          options.log.warn('a step of stopping the stack failed', { what, err });
+        },
+      );
+    }
+    cleanups.length = 0;
     if (!options.persistent) await rm(dataDir, { recursive: true, force: true });
   };
   try {
@@ -141,53 +197,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.persistent ? { dataDir: path.join(dataDir, 'mysql') } : {}),
       ...(options.mysqlServerArgs ? { serverArgs: options.mysqlServerArgs } : {}),
     });
-    cleanups.push(() => mysql.close());
+    cleanups.push({ what: 'MySQL', run: () => mysql.close() });
     const secretsDir = path.join(dataDir, 'secrets');
     const users = await functionSecrets(secretsDir);
     const migrated = await migrate(mysql.url, { database: DATABASE, users });
     step(`schema: ${migrated.applied.length ? `applied ${migrated.applied.join(', ')}` : 'up to date'}`);
 
     const catSource = await startCatSource({ ...options.catSource, port: config.CAT_SOURCE_PORT });
-    cleanups.push(() => catSource.close());
+    cleanups.push({ what: 'the cat source', run: () => catSource.close() });
 
     const functions = await stackFor(config, options.env);
-    const gateway = await startGateway({
-      functions,
-      replicaEnv: (spec) => replicaEnvironment(spec, functions, { mysql, secretsDir, catSource }, options),
-      // A deploy may name only secrets that exist where the replicas read them.
-      secretExists: async (name) =>
-        path.basename(name) === name &&
-        (await access(path.join(secretsDir, name)).then(
-          () => true,
-          () => false,
-        )),
-      host: config.GATEWAY_HOST,
-      port: config.GATEWAY_PORT,
-      allowedHosts: config.GATEWAY_ALLOWED_HOSTS,
-      allowedOrigins: config.GATEWAY_ALLOWED_ORIGINS,
-      async: {
-        capacity: config.GATEWAY_ASYNC_QUEUE,
-        concurrency: config.GATEWAY_ASYNC_CONCURRENCY,
-        callbackHosts: config.GATEWAY_CALLBACK_HOSTS,
-      },
-      policy: config.SCALING_POLICY,
-      settings: {
-        thresholdRps: config.ALERT_THRESHOLD_RPS,
-        forMs: config.ALERT_FOR_S * 1000,
-        repeatMs: (config.ALERT_REPEAT_S ?? (config.SCALING_POLICY === 'openfaas-2018' ? 60 : 30)) * 1000,
-        scaleDownWindowMs: config.SCALE_DOWN_WINDOW_S * 1000,
-      },
-      windowMs: config.ALERT_WINDOW_S * 1000,
-      alertCodes: config.ALERT_CODES,
-      tickMs: config.SCALER_TICK_MS,
-      upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
-      log: options.log,
-      ...(options.onReplicaLog ? { onReplicaLog: options.onReplicaLog } : {}),
-      ...(options.staticDir ? { staticDir: options.staticDir } : {}),
-      ...(options.basicAuth ? { basicAuth: options.basicAuth } : {}),
+    const gateway = await startGateway(gatewayOptions(options, functions, { mysql, secretsDir, catSource }));
+    cleanups.push({
+      what: 'the gateway and its replicas',
+      run: () => gateway.stop(),
     });
-    cleanups.push(() => gateway.stop());
-    return { gateway, mysql, catSource, secretsDir, stop: cleanup };
+    const kill = async () => {
+      for (const set of gateway.sets.values()) for (const r of set.all()) r.kill('SIGKILL');
+      await mysql.kill?.();
+    };
+    return { gateway, mysql, catSource, secretsDir, stop: cleanup, kill };
   } catch (err) {
     await cleanup();
     throw err;

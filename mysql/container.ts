@@ -17,6 +17,27 @@ export interface ContainerOptions {
   startupTimeoutMs?: number;
   /** Needed again when a kept dataDir is reused: the server was initialised with it. */
   rootPassword?: string;
+  /** One line per notable step (a container left by an earlier start, removed). */
+  log?: (line: string) => void;
+}
+
+const DATADIR_LABEL = 'org.systembreaker.datadir';
+
+/**
+ * A container an earlier start left running on this datadir (its start process was killed
+ * with SIGKILL; the reaper is off): removed first, so that never two servers hold one datadir.
+ */
+async function removeStaleContainers(dataDir: string, log: (line: string) => void): Promise<void> {
+  const client = await getContainerRuntimeClient();
+  for (const c of await client.container.list()) {
+    if (c.Labels?.[DATADIR_LABEL] !== dataDir) continue;
+    log(
+      `MySQL: a container from an earlier start (${c.Id.slice(0, 12)}) still runs on ${dataDir}; removing it first`,
+    );
+    const stale = client.container.getById(c.Id);
+    await client.container.stop(stale, { timeout: 20 });
+    await client.container.remove(stale, { removeVolumes: true });
+  }
 }
 
 /**
@@ -25,11 +46,15 @@ export interface ContainerOptions {
  */
 export async function startMysqlContainer(options: ContainerOptions): Promise<MysqlServer> {
   const rootPassword = options.rootPassword ?? randomBytes(12).toString('hex');
+  if (options.dataDir) await removeStaleContainers(options.dataDir, options.log ?? (() => {}));
   const port = await freePort();
   let builder = new GenericContainer(options.image)
     .withEnvironment({ MYSQL_ROOT_PASSWORD: rootPassword, MYSQL_DATABASE: options.database })
     .withExposedPorts({ container: 3306, host: port })
-    .withLabels({ 'org.systembreaker.role': 'mysql' })
+    .withLabels({
+      'org.systembreaker.role': 'mysql',
+      ...(options.dataDir ? { [DATADIR_LABEL]: options.dataDir } : {}),
+    })
     .withWaitStrategy(Wait.forListeningPorts())
     .withStartupTimeout(options.startupTimeoutMs ?? 120_000)
     .withCommand(['mysqld', ...(options.serverArgs ?? [])]);
@@ -67,6 +92,10 @@ export async function startMysqlContainer(options: ContainerOptions): Promise<My
     description: `container ${container.getId().slice(0, 12)} (${options.image}, MySQL ${version}) on ${host}:${port}`,
     async stopServer() {
       await client.container.stop(raw(), { timeout: 10 });
+    },
+    async kill() {
+      await raw().kill({ signal: 'SIGKILL' });
+      await raw().wait();
     },
     async startServer() {
       await client.container.start(raw());

@@ -51,6 +51,41 @@ export interface PrivateServerOptions {
   /** Extra server options, e.g. `--max-connections=20`. */
   serverArgs?: string[];
   startupTimeoutMs?: number;
+  /** One line per notable step: a stale server stopped, a crash recovered. */
+  log?: (line: string) => void;
+}
+
+/** Whether the process is alive and a MySQL server on this datadir (its command line says so). */
+async function serverOn(pid: number, dataDir: string): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.split('\0').includes(`--datadir=${dataDir}`);
+}
+
+/**
+ * A server an earlier start left running on this datadir (its start process was killed with
+ * SIGKILL, so nothing stopped it): found by its pid file, stopped as a clean shutdown would
+ * (SIGTERM, SIGKILL after 30 s), so that never two servers hold one datadir.
+ */
+async function stopStaleServer(dataDir: string, log: (line: string) => void): Promise<void> {
+  const pid = Number((await readFile(path.join(dataDir, 'mysqld.pid'), 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0 || !(await serverOn(pid, dataDir))) return;
+  log(`MySQL: a server from an earlier start (pid ${pid}) still runs on ${dataDir}; stopping it first`);
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 30_000;
+  while (await serverOn(pid, dataDir)) {
+    if (Date.now() > deadline) {
+      log(`MySQL: pid ${pid} did not stop in 30 s; killing it (its crash recovery runs on the next start)`);
+      process.kill(pid, 'SIGKILL');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The part of the error log written since `offset`: what this start said. */
+async function logSince(file: string, offset: number): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.slice(offset);
 }
 
 const asRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
@@ -80,20 +115,14 @@ async function initialise(binary: MysqlBinary, dataDir: string): Promise<void> {
   }
 }
 
-/**
- * A private mariadbd/mysqld: its own datadir, socket and a free port on 127.0.0.1;
- * root without a password, reachable only from this machine.
- */
-export async function startPrivateServer(options: PrivateServerOptions): Promise<MysqlServer> {
-  const dataDir = path.resolve(options.dataDir);
-  await initialise(options.binary, dataDir);
-  const port = await freePort();
+/** The server's options: this datadir, a socket beside it, loopback and this port only. */
+function serverArgs(dataDir: string, port: number, extra: string[]): string[] {
   // Unix sockets paths are limited to ~107 bytes; a deep datadir would not fit.
   const socket =
     dataDir.length < 80
       ? path.join(dataDir, 'mysqld.sock')
       : path.join(os.tmpdir(), `sb-mysqld-${port}.sock`);
-  const args = [
+  return [
     '--no-defaults',
     ...(asRoot() ? ['--user=root'] : []),
     `--datadir=${dataDir}`,
@@ -103,14 +132,29 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
     `--pid-file=${path.join(dataDir, 'mysqld.pid')}`,
     `--log-error=${path.join(dataDir, 'error.log')}`,
     '--skip-name-resolve',
-    ...(options.serverArgs ?? []),
+    ...extra,
   ];
+}
+
+/**
+ * A private mariadbd/mysqld: its own datadir, socket and a free port on 127.0.0.1;
+ * root without a password, reachable only from this machine.
+ */
+export async function startPrivateServer(options: PrivateServerOptions): Promise<MysqlServer> {
+  const dataDir = path.resolve(options.dataDir);
+  const log = options.log ?? (() => {});
+  await stopStaleServer(dataDir, log);
+  await initialise(options.binary, dataDir);
+  const port = await freePort();
+  const args = serverArgs(dataDir, port, options.serverArgs ?? []);
   const url = `mysql://root@127.0.0.1:${port}/${options.database}`;
   const serverUrl = withDatabase(url, '');
   const timeout = options.startupTimeoutMs ?? 60_000;
   let child: ChildProcess | undefined;
 
+  const errorLog = path.join(dataDir, 'error.log');
   const start = async () => {
+    const logOffset = (await readFile(errorLog, 'utf8').catch(() => '')).length;
     const proc = spawn(options.binary.server, args, { stdio: 'ignore' });
     child = proc;
     let alive = true;
@@ -118,10 +162,16 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
       alive = false;
     });
     try {
-      return await waitForMysql(serverUrl, timeout, () => alive);
+      const version = await waitForMysql(serverUrl, timeout, () => alive);
+      // InnoDB says so when it replays its redo log after a server was killed.
+      if (/crash recovery/i.test(await logSince(errorLog, logOffset)))
+        log(
+          'MySQL: the server was not shut down cleanly last time; InnoDB crash recovery ran (see error.log)',
+        );
+      return version;
     } catch (err) {
-      const log = await readFile(path.join(dataDir, 'error.log'), 'utf8').catch(() => '');
-      throw new Error(`${(err as Error).message}\n${log.split('\n').slice(-15).join('\n')}`);
+      const said = await logSince(errorLog, 0);
+      throw new Error(`${(err as Error).message}\n${said.split('\n').slice(-15).join('\n')}`);
     }
   };
   const stop = async () => {
@@ -152,6 +202,14 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
     stopServer: stop,
     async startServer() {
       await start();
+    },
+    async kill() {
+      const proc = child;
+      child = undefined;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGKILL');
+      await exited;
     },
     close: stop,
   };

@@ -111,6 +111,7 @@ const fromDocker: Attempt = async (vars, options, database) => {
       image,
       database,
       ...(kept ?? {}),
+      ...(options.log ? { log: options.log } : {}),
       ...(options.serverArgs ? { serverArgs: options.serverArgs } : {}),
     });
   } catch (err) {
@@ -137,6 +138,7 @@ const fromBinary: Attempt = async (vars, options, database) => {
     dataDir,
     database,
     ...(options.serverArgs ? { serverArgs: options.serverArgs } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
   if (options.dataDir) return server;
   // A throwaway: its datadir goes with it.

@@ -13,8 +13,10 @@ export interface MysqlServer {
   description: string;
   /** Stops the server but keeps its data and port (outage tests); absent for MYSQL_URL. */
   stopServer?(): Promise<void>;
-  /** Starts it again after stopServer, on the same port. */
+  /** Starts it again after stopServer or kill, on the same port. */
   startServer?(): Promise<void>;
+  /** Kills the server at once (SIGKILL), as a crash or a power cut would; absent for MYSQL_URL. */
+  kill?(): Promise<void>;
   /** Stops and removes what was started; a no-op for a server that was given. */
   close(): Promise<void>;
 }

@@ -20,6 +20,15 @@ function scalingLine(policy: PolicyName, gateway: Gateway): string {
 }
 
 /**
+ * A line on stderr. Its reader may be gone (`npm start | head`, a closed terminal): a write to
+ * a closed pipe fails quietly rather than ending the process in the middle of its shutdown.
+ */
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+
+/**
  * `npm start`: the whole demo on this machine, stopped by Ctrl-C. package.json runs it with
  * `node --import tsx`, not the tsx CLI: the CLI relays Ctrl-C to its child and sends SIGKILL if
  * the child has not acknowledged within 2 × 30 ms (tsx's relaySignalToChild), which a busy
@@ -49,7 +58,7 @@ async function main(): Promise<void> {
     persistent: true,
     env: process.env,
     log,
-    onStep: (line) => process.stderr.write(`${line}\n`),
+    onStep: say,
     onReplicaLog: (id, line) => replicaLog.write(`${id} ${line}\n`),
     ...(existsSync(APP_DIR) ? { staticDir: APP_DIR } : {}),
     ...(basicAuth ? { basicAuth } : {}),
@@ -74,16 +83,22 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: the user will not wait for the drain.
+      say(`\n${signal} again: killing the replicas and MySQL now (MySQL recovers on the next start)`);
+      await stack.kill().catch(() => {});
+      process.exit(130);
+    }
     stopping = true;
-    process.stderr.write(`\n${signal}: stopping replicas, cat source and MySQL…\n`);
+    say(`\n${signal}: stopping replicas, cat source and MySQL… (Ctrl-C again to kill them at once)`);
     await stack.stop();
     replicaLog.end();
-    process.stderr.write('stopped: nothing of this stack is left running\n');
+    say('stopped: nothing of this stack is left running');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGHUP', () => void stop('SIGHUP'));
 }
 
 await runMain(main);

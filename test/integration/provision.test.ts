@@ -1,10 +1,13 @@
-import { access } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { describe, expect, inject, it } from 'vitest';
 import { DEFAULT_MYSQL_IMAGE } from '../../mysql/container.ts';
 import { MysqlProvisionError, provisionMysql } from '../../mysql/provision.ts';
+import { alive } from '../support/process.ts';
 
 // No registry answers here: the container path runs when its image is already present.
 const image = process.env.MYSQL_IMAGE || DEFAULT_MYSQL_IMAGE;
@@ -100,6 +103,37 @@ describe('MySQL provisioning chain', () => {
     await expect(attempt).rejects.toThrow(
       /MYSQL_URL is not set[\s\S]*no Docker engine answers[\s\S]*no mariadbd or mysqld on PATH[\s\S]*1\. set MYSQL_URL[\s\S]*2\. run a Docker engine[\s\S]*3\. install a MySQL or MariaDB server binary/,
     );
+  });
+
+  it('stops a private server an earlier start left on the datadir, and says that crash recovery ran', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sb-stale-'));
+    const env = { MYSQL_PROVISION: 'binary', PATH: process.env.PATH ?? '' };
+    try {
+      // An earlier start whose process was killed: its server is never closed.
+      await provisionMysql({ env, dataDir });
+      const stalePid = Number((await readFile(path.join(dataDir, 'mariadbd', 'mysqld.pid'), 'utf8')).trim());
+      const lines: string[] = [];
+      const second = await provisionMysql({ env, dataDir, log: (l) => lines.push(l) });
+      expect(lines.join('\n')).toContain(`a server from an earlier start (pid ${stalePid}) still runs on`);
+      expect(alive(stalePid)).toBe(false);
+      expect(await selectOne(second.url)).toBe(1);
+      // A server killed outright after a write: the next start recovers its data and says so.
+      const conn = await mysql.createConnection({ uri: second.url });
+      await conn.query('CREATE TABLE survived (id INT PRIMARY KEY) ENGINE=InnoDB');
+      await conn.query('INSERT INTO survived VALUES (1), (2)');
+      await conn.end();
+      await second.kill?.();
+      const after: string[] = [];
+      const third = await provisionMysql({ env, dataDir, log: (l) => after.push(l) });
+      expect(after.join('\n')).toContain('InnoDB crash recovery ran');
+      const check = await mysql.createConnection({ uri: third.url });
+      const [rows] = await check.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM survived');
+      await check.end();
+      expect(Number(rows[0]?.n)).toBe(2);
+      await third.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unknown MYSQL_PROVISION value', async () => {
