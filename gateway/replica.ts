@@ -44,6 +44,9 @@ export class Replica {
       env: { ...options.env, http_port: '0', HTTP_HOST: '127.0.0.1' },
       // The IPC channel lets the replica notice when the gateway dies and exit with it.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // A process group of its own: a terminal's Ctrl-C reaches the gateway, which drains its
+      // replicas, not the replicas themselves (they would die and be replaced mid-shutdown).
+      detached: true,
     });
     this.exited = new Promise((resolve) =>
       this.proc.once('exit', (code) => {

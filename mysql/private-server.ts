@@ -155,7 +155,9 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
   const errorLog = path.join(dataDir, 'error.log');
   const start = async () => {
     const logOffset = (await readFile(errorLog, 'utf8').catch(() => '')).length;
-    const proc = spawn(options.binary.server, args, { stdio: 'ignore' });
+    // Its own process group: a terminal's Ctrl-C goes to the start process, which stops the
+    // server after the replicas that use it, not to the server under them.
+    const proc = spawn(options.binary.server, args, { stdio: 'ignore', detached: true });
     child = proc;
     let alive = true;
     proc.once('exit', () => {

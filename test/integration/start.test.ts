@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -129,4 +130,98 @@ describe('npm start', () => {
     if (container) expect(await containerExists(container)).toBe(false);
     await expect(fetch(`${gateway}/healthz`)).rejects.toThrow();
   }, 180_000);
+
+  it('leaves nothing on Ctrl-C with 20 replicas and a running load, every time, even with its output closed', async () => {
+    for (const round of [1, 2]) {
+      const run = await startStack({ STACK_FILE: 'stack.yml', SCALING_POLICY: 'off' });
+      const auth = { authorization: `Basic ${Buffer.from('admin:s3cret:with-colon').toString('base64')}` };
+      const json = { ...auth, 'content-type': 'application/json' };
+      await fetch(`${run.gateway}/system/scale-function/randshow`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ serviceName: 'randshow', replicas: 20 }),
+      });
+      const available = async () =>
+        (
+          (await (await fetch(`${run.gateway}/system/function/randshow`, { headers: auth })).json()) as {
+            availableReplicas: number;
+          }
+        ).availableReplicas;
+      await expect.poll(available, { timeout: 120_000, interval: 500 }).toBe(20);
+      const load = await fetch(`${run.gateway}/system/loadgen/start`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ rate: 100, ratio: { randstore: 1, randshow: 3 }, strategy: 'random-id' }),
+      });
+      expect(load.status).toBe(202);
+      await new Promise((r) => setTimeout(r, 1500));
+      const started = [run.proc.pid as number, ...(await descendants(run.proc.pid as number))];
+      expect(started.length).toBeGreaterThanOrEqual(23);
+      // The second time its reader has gone, as with `npm start | head` after head exits.
+      if (round === 2) {
+        run.proc.stdout?.destroy();
+        run.proc.stderr?.destroy();
+      }
+      process.kill(-(run.proc.pid as number), 'SIGINT');
+      await expect.poll(() => started.filter(alive), { timeout: 60_000 }).toEqual([]);
+      expect(await datadirInUse(), run.output().slice(-3000)).toEqual([]);
+      if (round === 1) expect(run.output()).toContain('stopped: nothing of this stack is left running');
+    }
+  }, 400_000);
+
+  it('after kill -9: the replicas exit by themselves, and the next start stops the MySQL left behind', async () => {
+    const first = await startStack();
+    const replicas = (await descendants(first.proc.pid as number)).filter((pid) =>
+      cmdline(pid).includes('functions/server/main.ts'),
+    );
+    expect(replicas.length).toBeGreaterThanOrEqual(3);
+    process.kill(first.proc.pid as number, 'SIGKILL');
+    await expect.poll(() => replicas.filter(alive), { timeout: 15_000 }).toEqual([]);
+    expect((await datadirInUse()).length).toBeGreaterThan(0); // what nothing could stop
+
+    const second = await startStack();
+    expect(second.output()).toMatch(/MySQL: a (server|container) from an earlier start .* still runs on/);
+    const started = [second.proc.pid as number, ...(await descendants(second.proc.pid as number))];
+    process.kill(-(second.proc.pid as number), 'SIGINT');
+    await expect.poll(() => started.filter(alive), { timeout: 60_000 }).toEqual([]);
+    expect(await datadirInUse()).toEqual([]);
+  }, 300_000);
 });
+
+/** The command line of a process, or '' once it is gone. */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** What holds this test's MySQL datadir: a private server's pid, or a container's id. */
+async function datadirInUse(): Promise<string[]> {
+  const mysqlDir = path.join(dataDir, 'mysql');
+  const servers = (await readdir('/proc'))
+    .filter((p) => /^\d+$/.test(p) && cmdline(Number(p)).includes(`--datadir=${mysqlDir}`))
+    .map((p) => `pid ${p}`);
+  const client = await getContainerRuntimeClient();
+  const containers = (await client.container.list())
+    .filter((c) => c.Labels?.['org.systembreaker.datadir']?.startsWith(mysqlDir))
+    .map((c) => `container ${c.Id.slice(0, 12)}`);
+  return [...servers, ...containers];
+}
+
+/** `node --import tsx scripts/start.ts` in a process group of its own, as a terminal runs it; resolves once it is up. */
+async function startStack(extra: Record<string, string> = {}) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: ROOT,
+    detached: true,
+    env: { ...startEnv(), ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = collectOutput(proc);
+  await expect
+    .poll(() => output(), { timeout: 120_000, interval: 200 })
+    .toContain('Ctrl-C stops everything.');
+  const gateway = /app\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(output())?.[1] as string;
+  return { proc, output, gateway };
+}
