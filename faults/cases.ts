@@ -13,6 +13,7 @@ import { LoadEngine } from '../loadgen/src/node/engine.ts';
 import { seedCats } from '../mysql/seed.ts';
 import { withDatabase } from '../mysql/server.ts';
 import type { FaultContext } from './context.ts';
+import { rebootCase } from './reboot.ts';
 
 export interface Outcome {
   observed: string;
@@ -416,6 +417,8 @@ export const CASES: FaultCase[] = [
       };
     },
   },
+
+  rebootCase,
 
   {
     group: 'integrity',
