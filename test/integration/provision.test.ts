@@ -7,6 +7,7 @@ import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { describe, expect, inject, it } from 'vitest';
 import { DEFAULT_MYSQL_IMAGE } from '../../mysql/container.ts';
 import { MysqlProvisionError, provisionMysql } from '../../mysql/provision.ts';
+import type { MysqlServer } from '../../mysql/server.ts';
 import { alive } from '../support/process.ts';
 
 // No registry answers here: the container path runs when its image is already present.
@@ -108,12 +109,18 @@ describe('MySQL provisioning chain', () => {
   it('stops a private server an earlier start left on the datadir, and says that crash recovery ran', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sb-stale-'));
     const env = { MYSQL_PROVISION: 'binary', PATH: process.env.PATH ?? '' };
+    const servers: MysqlServer[] = [];
+    const start = async (log?: (l: string) => void) => {
+      const server = await provisionMysql({ env, dataDir, ...(log ? { log } : {}) });
+      servers.push(server);
+      return server;
+    };
     try {
       // An earlier start whose process was killed: its server is never closed.
-      await provisionMysql({ env, dataDir });
+      await start();
       const stalePid = Number((await readFile(path.join(dataDir, 'mariadbd', 'mysqld.pid'), 'utf8')).trim());
       const lines: string[] = [];
-      const second = await provisionMysql({ env, dataDir, log: (l) => lines.push(l) });
+      const second = await start((l) => lines.push(l));
       expect(lines.join('\n')).toContain(`a server from an earlier start (pid ${stalePid}) still runs on`);
       expect(alive(stalePid)).toBe(false);
       expect(await selectOne(second.url)).toBe(1);
@@ -124,14 +131,15 @@ describe('MySQL provisioning chain', () => {
       await conn.end();
       await second.kill?.();
       const after: string[] = [];
-      const third = await provisionMysql({ env, dataDir, log: (l) => after.push(l) });
+      const third = await start((l) => after.push(l));
       expect(after.join('\n')).toContain('InnoDB crash recovery ran');
       const check = await mysql.createConnection({ uri: third.url });
       const [rows] = await check.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM survived');
       await check.end();
       expect(Number(rows[0]?.n)).toBe(2);
-      await third.close();
     } finally {
+      // Whatever failed, no server is left running (close is a no-op for one already stopped).
+      for (const server of servers) await server.close().catch(() => {});
       await rm(dataDir, { recursive: true, force: true });
     }
   });
