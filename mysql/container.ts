@@ -29,14 +29,17 @@ const DATADIR_LABEL = 'org.systembreaker.datadir';
  */
 async function removeStaleContainers(dataDir: string, log: (line: string) => void): Promise<void> {
   const client = await getContainerRuntimeClient();
-  for (const c of await client.container.list()) {
-    if (c.Labels?.[DATADIR_LABEL] !== dataDir) continue;
-    log(
-      `MySQL: a container from an earlier start (${c.Id.slice(0, 12)}) still runs on ${dataDir}; removing it first`,
-    );
-    const stale = client.container.getById(c.Id);
-    await client.container.stop(stale, { timeout: 20 });
-    await client.container.remove(stale, { removeVolumes: true });
+  // Stopped ones too: a container killed with its start process stays, exited, until removed.
+  const stale = await client.container.dockerode.listContainers({
+    all: true,
+    filters: { label: [`${DATADIR_LABEL}=${dataDir}`] },
+  });
+  for (const c of stale) {
+    if (c.State === 'running')
+      log(
+        `MySQL: a container from an earlier start (${c.Id.slice(0, 12)}) still runs on ${dataDir}; removing it first`,
+      );
+    await client.container.dockerode.getContainer(c.Id).remove({ force: true, v: true });
   }
 }
 

@@ -169,6 +169,33 @@ describe('npm start', () => {
     }
   }, 400_000);
 
+  it('kills what is left on a second Ctrl-C, says so, and leaves nothing', async () => {
+    const run = await startStack();
+    // A call that hangs on the cat source keeps its replica draining after the first Ctrl-C.
+    const catSource = /cat source\s+(http:\/\/127\.0\.0\.1:\d+)\/cat/.exec(run.output())?.[1] as string;
+    expect((await fetch(`${catSource}/_/fault?fault=slow`, { method: 'PUT' })).ok).toBe(true);
+    const hanging = fetch(`${run.gateway}/function/randstore`, { method: 'POST' }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    const started = [run.proc.pid as number, ...(await descendants(run.proc.pid as number))];
+    const exited = once(run.proc, 'exit');
+    process.kill(-(run.proc.pid as number), 'SIGINT');
+    await expect.poll(() => run.output(), { timeout: 10_000 }).toContain('SIGINT: stopping');
+    process.kill(-(run.proc.pid as number), 'SIGINT');
+    const [code] = await exited;
+    await hanging;
+    expect(code).toBe(130);
+    expect(run.output()).toContain('SIGINT again: killing the replicas and MySQL now');
+    expect(run.output()).not.toContain('stopped: nothing of this stack is left running');
+    await expect.poll(() => started.filter(alive), { timeout: 20_000 }).toEqual([]);
+    // A container is killed, not removed: the next start removes it, as after kill -9.
+    const next = await startStack();
+    expect(await datadirInUse()).toHaveLength(1);
+    process.kill(-(next.proc.pid as number), 'SIGINT');
+    await once(next.proc, 'exit');
+    expect(await datadirInUse()).toEqual([]);
+    expect(await datadirContainers()).toEqual([]); // exited ones too
+  }, 240_000);
+
   it('after kill -9: the replicas exit by themselves, and the next start stops the MySQL left behind', async () => {
     const first = await startStack();
     const replicas = (await descendants(first.proc.pid as number)).filter((pid) =>
@@ -185,6 +212,7 @@ describe('npm start', () => {
     process.kill(-(second.proc.pid as number), 'SIGINT');
     await expect.poll(() => started.filter(alive), { timeout: 60_000 }).toEqual([]);
     expect(await datadirInUse()).toEqual([]);
+    expect(await datadirContainers()).toEqual([]);
   }, 300_000);
 });
 
@@ -208,6 +236,15 @@ async function datadirInUse(): Promise<string[]> {
     .filter((c) => c.Labels?.['org.systembreaker.datadir']?.startsWith(mysqlDir))
     .map((c) => `container ${c.Id.slice(0, 12)}`);
   return [...servers, ...containers];
+}
+
+/** Every container, running or exited, labelled with this test's datadir. */
+async function datadirContainers(): Promise<string[]> {
+  const client = await getContainerRuntimeClient();
+  const all = await client.container.dockerode.listContainers({ all: true });
+  return all
+    .filter((c) => c.Labels?.['org.systembreaker.datadir']?.startsWith(path.join(dataDir, 'mysql')))
+    .map((c) => c.Id.slice(0, 12));
 }
 
 /** `node --import tsx scripts/start.ts` in a process group of its own, as a terminal runs it; resolves once it is up. */
