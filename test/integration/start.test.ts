@@ -55,16 +55,7 @@ function startEnv(): NodeJS.ProcessEnv {
 
 describe('npm start', () => {
   it('runs the stack, prints where it is, and leaves no process or container behind on Ctrl-C', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-      cwd: ROOT,
-      env: startEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const output = collectOutput(proc);
-    await expect
-      .poll(() => output(), { timeout: 60_000, interval: 200 })
-      .toContain('Ctrl-C stops everything.');
-    const gateway = /app\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(output())?.[1] as string;
+    const { proc, output, gateway } = await startStack();
     expect(output()).toMatch(/MySQL\s+\S+/);
     expect(output()).not.toContain('s3cret');
 
@@ -102,17 +93,10 @@ describe('npm start', () => {
     // A terminal's Ctrl-C goes to the whole foreground process group: npm, sh, node and every
     // child. The preload keeps scripts/start.ts busy, so its handler runs hundreds of ms late.
     const busy = path.join(ROOT, 'test/support/busy-event-loop.mjs');
-    const proc = spawn('npm', ['start'], {
-      cwd: ROOT,
-      detached: true,
-      env: { ...startEnv(), NODE_OPTIONS: `--import=${busy}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const output = collectOutput(proc);
-    await expect
-      .poll(() => output(), { timeout: 120_000, interval: 200 })
-      .toContain('Ctrl-C stops everything.');
-    const gateway = /app\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(output())?.[1] as string;
+    const { proc, output, gateway } = await startStack({ NODE_OPTIONS: `--import=${busy}` }, [
+      'npm',
+      'start',
+    ]);
     const started = await descendants(proc.pid as number);
     const container = /MySQL\s+container ([0-9a-f]{12})/.exec(output())?.[1];
     expect((await fetch(`${gateway}/function/randstore`, { method: 'POST' })).status).toBe(200);
@@ -247,9 +231,15 @@ async function datadirContainers(): Promise<string[]> {
     .map((c) => c.Id.slice(0, 12));
 }
 
-/** `node --import tsx scripts/start.ts` in a process group of its own, as a terminal runs it; resolves once it is up. */
-async function startStack(extra: Record<string, string> = {}) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+/**
+ * The stack started as a terminal runs it, in a process group of its own (`node --import tsx
+ * scripts/start.ts`, or the command given); resolves once it is up.
+ */
+async function startStack(
+  extra: Record<string, string> = {},
+  [command, ...args]: string[] = [process.execPath, '--import', 'tsx', 'scripts/start.ts'],
+) {
+  const proc = spawn(command as string, args, {
     cwd: ROOT,
     detached: true,
     env: { ...startEnv(), ...extra },
