@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
-import { errorBody } from '../contract/errors.ts';
+import { codedResponse } from '../functions/lib/errors.ts';
 import { catSpecFrom, drawnCats } from './cats.ts';
 import { MIME } from './draw.ts';
 import { FAULTS, type Fault, MISBEHAVIOURS } from './faults.ts';
@@ -45,13 +45,13 @@ function routes(deps: {
   app.put('/_/fault', (c) => {
     const wanted = c.req.query('fault') as Fault;
     if (!FAULTS.includes(wanted))
-      return c.json(errorBody('BAD_REQUEST', `fault must be one of ${FAULTS.join(', ')}`), 400);
+      return codedResponse('BAD_REQUEST', `fault must be one of ${FAULTS.join(', ')}`);
     deps.setFault(wanted);
     return c.body(null, 204);
   });
   app.get('/_/health', (c) => c.json(deps.health()));
-  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
-  app.onError((err, c) => c.json(errorBody('INTERNAL', String(err)), 500));
+  app.notFound((c) => codedResponse('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
+  app.onError((err) => codedResponse('INTERNAL', String(err)));
   return app;
 }
 

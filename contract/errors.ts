@@ -45,9 +45,9 @@ export const ERRORS = {
   REPLICA_FAILED: 502,
   UPSTREAM_TIMEOUT: 504,
   LOAD_RUNNING: 409,
+  LOAD_NOT_RUNNING: 409,
   /** The gateway's queue of asynchronous calls is full. */
   QUEUE_FULL: 429,
-  LOAD_NOT_RUNNING: 409,
   /** The client left before the answer: nobody reads it, the metrics count it (nginx's 499). */
   CLIENT_CLOSED: 499,
 } as const;

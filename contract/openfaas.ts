@@ -21,10 +21,16 @@ export interface FunctionStatus {
 /** The one namespace the local gateway has, as faas-netes CE's default. */
 export const OPENFAAS_NAMESPACE = 'openfaas-fn';
 
+/** faas-provider types.VersionInfo. */
+export interface VersionInfo {
+  sha: string;
+  release: string;
+}
+
 /** `GET /system/info`: the gateway's GatewayInfo (faas gateway/types/inforequest.go). */
 export interface GatewayInfo {
-  provider: { provider: string; orchestration: string; version: { sha: string; release: string } };
-  version: { sha: string; release: string };
+  provider: { provider: string; orchestration: string; version: VersionInfo };
+  version: VersionInfo;
   arch: string;
 }
 

@@ -54,8 +54,6 @@ async function main(): Promise<void> {
   console.table(rows);
   if (process.argv.includes('--markdown')) process.stdout.write(`\n${faultsTable(rows)}\n`);
   if (process.argv.includes('--readme')) {
-    if (process.argv.includes('--only'))
-      throw new UsageError('--readme writes the whole table: run it without --only');
     await writeFile(
       README,
       withSection(await readFile(README, 'utf8'), FAULTS_MARKER, FAULTS_COMMAND, faultsTable(rows)),

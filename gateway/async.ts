@@ -41,7 +41,8 @@ const HOP = new Set([
 ]);
 const QUEUE = 'faas-request';
 
-const passOn = (headers: Record<string, string | string[] | undefined>): Record<string, string> =>
+/** A message's headers without those of its hop, one value each. */
+export const callHeaders = (headers: Record<string, string | string[] | undefined>): Record<string, string> =>
   Object.fromEntries(
     Object.entries(headers)
       .filter(([k, v]) => v !== undefined && !HOP.has(k.toLowerCase()))
@@ -98,10 +99,6 @@ export class AsyncQueue {
       registers,
     });
     this.callbackFailed = rateLimitedWarn(options.log, 'an X-Callback-Url did not take its result');
-  }
-
-  get depth(): number {
-    return this.queue.length;
   }
 
   /**
@@ -168,7 +165,7 @@ export class AsyncQueue {
         bodyTimeout: this.options.timeoutMs,
       });
       status = res.statusCode;
-      headers = passOn(res.headers);
+      headers = callHeaders(res.headers);
       body = Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
       this.options.log.warn('an asynchronous call got no answer', {
@@ -218,5 +215,3 @@ export class AsyncQueue {
     this.queue.length = 0;
   }
 }
-
-export { passOn as callHeaders };

@@ -14,8 +14,6 @@ export interface DeployRequest {
 export interface Edition {
   title: string;
   defaults: ScaleLabels;
-  /** The gateway never goes above this, whatever the labels say. */
-  replicaCap: number;
   /** What `/system/scale-function` makes of a requested replica count. */
   manualScale(replicas: number): number;
   /** Why this edition would refuse to deploy the function; empty when it accepts it. */
@@ -43,7 +41,6 @@ export const CE_MAX_REPLICAS = 5;
 const ce: Edition = {
   title: 'OpenFaaS Community Edition',
   defaults: { min: 1, max: CE_MAX_REPLICAS, factor: 10, target: 50, targetProportion: 0.9 },
-  replicaCap: CE_MAX_REPLICAS,
   // gateway/scaling/ranges.go MakeHorizontalScalingHandler: below 1 → 1, above 5 → 5 (202 either way).
   manualScale: (replicas) => Math.min(CE_MAX_REPLICAS, Math.max(1, replicas)),
   refusals({ labels, annotations }) {
@@ -76,7 +73,6 @@ const PRO_TYPES = ['rps', 'capacity', 'cpu'];
 const pro: Edition = {
   title: 'OpenFaaS Pro',
   defaults: { min: 1, max: 20, factor: 20, target: 50, targetProportion: 0.9 },
-  replicaCap: Number.POSITIVE_INFINITY,
   manualScale: (replicas) => replicas,
   refusals({ labels }) {
     const out: string[] = [];
@@ -105,7 +101,6 @@ const pro: Edition = {
 const talk2018: Edition = {
   title: 'the talk’s OpenFaaS gateway (2018)',
   defaults: { min: 1, max: 20, factor: 20, target: 50, targetProportion: 0.9 },
-  replicaCap: 20,
   manualScale: (replicas) => replicas,
   refusals: () => [],
 };

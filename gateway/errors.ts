@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { ERRORS, type ErrorCode, errorBody } from '../contract/errors.ts';
+import { ERRORS, type ErrorCode } from '../contract/errors.ts';
 import { OPENFAAS_NAMESPACE } from '../contract/openfaas.ts';
 
 /**
@@ -32,7 +32,7 @@ export function checkNamespace(namespace: string | undefined): void {
 
 /**
  * A function as invocation paths name it: `randshow`, or `randshow.openfaas-fn` as faas-cli's
- * go-sdk sends it (a function name has no dot; what follows one is the namespace).
+ * go-sdk sends it (functions.go InvokeFunction appends the namespace, openfaas-fn by default) (a function name has no dot; what follows one is the namespace).
  */
 export function splitFunctionName(raw: string): string {
   const dot = raw.indexOf('.');
@@ -46,12 +46,28 @@ export function splitFunctionName(raw: string): string {
   return name;
 }
 
-/** The JSON error answer for a code. */
-export function errorResponse(code: ErrorCode, message: string): Response {
-  return Response.json(errorBody(code, message), {
-    status: ERRORS[code],
-    headers: { 'cache-control': 'no-store' },
-  });
+const CALL_PATHS = {
+  function: /^\/function\/([^/?]+)(\/[^?]*)?(\?.*)?$/,
+  'async-function': /^\/async-function\/([^/?]+)(\/[^?]*)?(\?.*)?$/,
+};
+
+/**
+ * The function a call names and the rest of its URL, from `/function/{name}[/path][?query]`
+ * (or `/async-function/…`) as it came, so nothing is re-encoded. A name that is not even
+ * valid percent-encoding, or is in another namespace, names no function here.
+ */
+export function calledFunction(
+  rawUrl: string,
+  route: keyof typeof CALL_PATHS,
+): { name: string; path: string } {
+  const [, raw = '', rest, search] = CALL_PATHS[route].exec(rawUrl) ?? [];
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    throw functionNotFound(raw);
+  }
+  return { name: splitFunctionName(decoded), path: `${rest ?? '/'}${search ?? ''}` };
 }
 
 /** The body of a request as JSON (its size bounded by the route's bodyLimit); not JSON → 400. An empty body is null. */

@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { request } from 'undici';
 import { errorBody } from '../contract/errors.ts';
+import { codedResponse } from '../functions/lib/errors.ts';
 import { hostnameOf } from '../functions/lib/hosts.ts';
 import { httpOrigin } from '../functions/lib/http.ts';
 import { type Logger, rateLimitedWarn } from '../functions/lib/log.ts';
@@ -15,7 +16,7 @@ import { AsyncQueue } from './async.ts';
 import type { PolicyName, PolicySettings } from './autoscale/policies.ts';
 import { Autoscaler } from './autoscale/scaler.ts';
 import { EDITIONS, POLICY_EDITION } from './editions.ts';
-import { errorResponse, GatewayError } from './errors.ts';
+import { GatewayError } from './errors.ts';
 import { LiveLoad } from './live-load.ts';
 import { LogStore } from './logs.ts';
 import { createGatewayMetrics, type GatewayMetrics, mergeReplicaMetrics } from './metrics.ts';
@@ -33,8 +34,11 @@ import type { FunctionSpec } from './stack.ts';
 
 export interface GatewayOptions {
   functions: FunctionSpec[];
-  /** The environment each replica of a function starts with. */
-  replicaEnv: (spec: FunctionSpec) => Record<string, string>;
+  /**
+   * The environment each replica of a function starts with; `all` is every function as it is
+   * deployed now (a deploy changes one: its new spec is `spec`).
+   */
+  replicaEnv: (spec: FunctionSpec, all: readonly FunctionSpec[]) => Record<string, string>;
   host: string;
   port: number;
   policy: PolicyName;
@@ -141,7 +145,7 @@ function routes(
     '/system/*',
     bodyLimit({
       maxSize: SYSTEM_BODY_LIMIT,
-      onError: () => errorResponse('BODY_TOO_LARGE', `the body must be at most ${SYSTEM_BODY_LIMIT} bytes`),
+      onError: () => codedResponse('BODY_TOO_LARGE', `the body must be at most ${SYSTEM_BODY_LIMIT} bytes`),
     }),
   );
   app.route('/', systemRoutes(deps));
@@ -151,14 +155,14 @@ function routes(
   app.route('/', invokeRoutes(deps));
   app.route('/', asyncRoutes(deps));
   if (options.staticDir) app.route('/', staticRoutes(options.staticDir));
-  app.notFound((c) => errorResponse('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
+  app.notFound((c) => codedResponse('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
-    if (err instanceof GatewayError) return errorResponse(err.code, err.message);
+    if (err instanceof GatewayError) return codedResponse(err.code, err.message);
     // Hono's middleware (basic auth) answers by throwing its response.
     if (err instanceof HTTPException)
       return withoutBrowserPrompt(err.getResponse(), c.req.header('sec-fetch-mode'));
     options.log.error('gateway error', { err });
-    return errorResponse('INTERNAL', 'internal error');
+    return codedResponse('INTERNAL', 'internal error');
   });
   return app;
 }
@@ -186,7 +190,7 @@ function replicaSets(options: GatewayOptions, logs: LogStore): Map<string, Repli
       spec.name,
       new ReplicaSet({
         spec,
-        env: options.replicaEnv(spec),
+        env: options.replicaEnv(spec, options.functions),
         log: options.log,
         onReplicaLog: (id, line) => {
           logs.add(spec.name, id, line);
@@ -203,6 +207,17 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
     server.listen(port, host, () => resolve());
   });
   return (server.address() as AddressInfo).port;
+}
+
+/** Each function's first replicas (its min, at least one), waited for until ready. */
+async function firstReplicas(sets: Map<string, ReplicaSet>): Promise<void> {
+  for (const set of sets.values()) set.scaleTo(Math.max(set.spec.scale.min, 1));
+  await Promise.all(
+    [...sets.values()].map(async (set) => {
+      if (!(await set.waitForReplica(30_000)))
+        throw new Error(`no replica of ${set.name} became ready in 30 s`);
+    }),
+  );
 }
 
 /** Stops accepting, lets answers under way finish (5 s at most), then drains every replica. */
@@ -232,16 +247,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // The engine calls the gateway on loopback even when it binds all addresses.
   const selfHost = ['0.0.0.0', '::'].includes(options.host) ? '127.0.0.1' : options.host;
   const liveLoad = new LiveLoad(() => httpOrigin(selfHost, port));
-  const autoscaler = new Autoscaler(
-    [...sets.values()].map((set) => ({ spec: set.spec, set })),
-    {
-      policy: options.policy,
-      settings: options.settings,
-      windowMs: options.windowMs,
-      alertCodes: options.alertCodes,
-      log,
-    },
-  );
+  const autoscaler = new Autoscaler([...sets.values()], {
+    policy: options.policy,
+    settings: options.settings,
+    windowMs: options.windowMs,
+    alertCodes: options.alertCodes,
+    log,
+  });
   const queue = new AsyncQueue({
     capacity: options.async?.capacity ?? 1000,
     concurrency: options.async?.concurrency ?? 4,
@@ -259,7 +271,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     liveLoad,
     logs,
     edition: EDITIONS[POLICY_EDITION[options.policy]],
-    replicaEnv: options.replicaEnv,
+    replicaEnv: (spec) =>
+      options.replicaEnv(
+        spec,
+        [...sets.values()].map((s) => s.spec),
+      ),
     log,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     readyWaitMs: options.readyWaitMs ?? 10_000,
@@ -267,13 +283,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const server = createServer({ keepAliveTimeout: 65_000 }, getRequestListener(app.fetch));
   port = await listen(server, options.port, options.host);
 
-  for (const set of sets.values()) set.scaleTo(Math.max(set.spec.scale.min, 1));
-  await Promise.all(
-    [...sets.values()].map(async (set) => {
-      if (!(await set.waitForReplica(30_000)))
-        throw new Error(`no replica of ${set.name} became ready in 30 s`);
-    }),
-  );
+  await firstReplicas(sets);
   const ticker = setInterval(() => autoscaler.tick(), options.tickMs);
   ticker.unref();
   return {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EngineCommand, EngineEvent } from '../contract/engine.ts';
 import { mergePlan, type Plan, PlanError, parsePlan, parsePlanChange } from '../contract/plan.ts';
+import { Broadcast } from './broadcast.ts';
 import { GatewayError } from './errors.ts';
 
 const LIVE_ENGINE = fileURLToPath(new URL('../loadgen/src/node/live.ts', import.meta.url));
@@ -25,8 +26,7 @@ function checked<T>(parse: () => T): T {
 export class LiveLoad {
   private child: ChildProcess | undefined;
   private plan: Plan | null = null;
-  /** Each subscriber, with what to call when the gateway closes. */
-  private readonly subscribers = new Map<(event: EngineEvent) => void, () => void>();
+  private readonly events = new Broadcast<EngineEvent>();
 
   constructor(
     /** The gateway's own URL: the only target the server engine may load. */
@@ -88,13 +88,11 @@ export class LiveLoad {
    */
   subscribe(listener: (event: EngineEvent) => void, onClose: () => void): () => void {
     listener(this.state());
-    this.subscribers.set(listener, onClose);
-    return () => this.subscribers.delete(listener);
+    return this.events.subscribe(listener, onClose);
   }
 
   async close(): Promise<void> {
-    for (const onClose of this.subscribers.values()) onClose();
-    this.subscribers.clear();
+    this.events.close();
     const child = this.child;
     if (!child) return;
     const exited = new Promise((r) => child.once('exit', r));
@@ -107,6 +105,6 @@ export class LiveLoad {
   }
 
   private broadcast(event: EngineEvent): void {
-    for (const listener of this.subscribers.keys()) listener(event);
+    this.events.send(event);
   }
 }

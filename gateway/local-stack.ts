@@ -86,7 +86,10 @@ export async function stackFor(config: GatewayConfig, env: NodeJS.ProcessEnv): P
   return functions;
 }
 
-/** What each replica of a function starts with: stack.yml's environment, pointed at this stack. */
+/**
+ * What each replica of a function starts with: its environment, pointed at this stack.
+ * `functions` is every function as deployed now, for the budget share of max_connections.
+ */
 function replicaEnvironment(
   spec: FunctionSpec,
   functions: readonly FunctionSpec[],
@@ -125,7 +128,7 @@ function gatewayOptions(
   const { secretsDir } = stack;
   return {
     functions,
-    replicaEnv: (spec) => replicaEnvironment(spec, functions, stack, options),
+    replicaEnv: (spec, all) => replicaEnvironment(spec, all, stack, options),
     // A deploy may name only secrets that exist where the replicas read them.
     secretExists: async (name) =>
       path.basename(name) === name &&

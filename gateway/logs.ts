@@ -1,4 +1,5 @@
 import { type LogMessage, OPENFAAS_NAMESPACE } from '../contract/openfaas.ts';
+import { Broadcast } from './broadcast.ts';
 
 /** Lines kept per function, and the longest line kept whole: the store's memory is bounded. */
 export const LOG_LINES_PER_FUNCTION = 2000;
@@ -12,8 +13,6 @@ export interface LogQuery {
   tail: number;
 }
 
-type Listener = (message: LogMessage) => void;
-
 /**
  * The replicas' output, a ring of recent lines per function, as `GET /system/logs` serves it
  * (faas-provider logs.Message: name, namespace, instance, timestamp, text); followers get each
@@ -21,8 +20,7 @@ type Listener = (message: LogMessage) => void;
  */
 export class LogStore {
   private readonly rings = new Map<string, LogMessage[]>();
-  private readonly listeners = new Map<string, Set<Listener>>();
-  private readonly enders = new Set<() => void>();
+  private readonly lines = new Broadcast<LogMessage>();
 
   add(name: string, instance: string, text: string, at = new Date()): void {
     const message: LogMessage = {
@@ -36,7 +34,7 @@ export class LogStore {
     ring.push(message);
     if (ring.length > LOG_LINES_PER_FUNCTION) ring.splice(0, ring.length - LOG_LINES_PER_FUNCTION);
     this.rings.set(name, ring);
-    for (const listener of this.listeners.get(name) ?? []) listener(message);
+    this.lines.send(message);
   }
 
   /** The stored lines a query asks for, oldest first. */
@@ -54,27 +52,18 @@ export class LogStore {
    * Calls `listener` with each new line of the query's function and instance until the
    * returned unsubscribe is called, or `onEnd` once the store closes (the gateway stops).
    */
-  follow(q: Pick<LogQuery, 'name' | 'instance'>, listener: Listener, onEnd: () => void): () => void {
-    const filtered: Listener = (m) => {
-      if (q.instance === undefined || m.instance === q.instance) listener(m);
-    };
-    const set = this.listeners.get(q.name) ?? new Set();
-    set.add(filtered);
-    this.listeners.set(q.name, set);
-    const unsubscribe = () => {
-      set.delete(filtered);
-      this.enders.delete(end);
-    };
-    const end = () => {
-      unsubscribe();
-      onEnd();
-    };
-    this.enders.add(end);
-    return unsubscribe;
+  follow(
+    q: Pick<LogQuery, 'name' | 'instance'>,
+    listener: (message: LogMessage) => void,
+    onEnd: () => void,
+  ): () => void {
+    return this.lines.subscribe((m) => {
+      if (m.name === q.name && (q.instance === undefined || m.instance === q.instance)) listener(m);
+    }, onEnd);
   }
 
   /** Ends every follower. */
   close(): void {
-    for (const end of [...this.enders]) end();
+    this.lines.close();
   }
 }

@@ -62,8 +62,10 @@ export class ReplicaSet {
     try {
       await Promise.all(fresh.map((r) => r.ready));
     } catch (err) {
-      Object.assign(this, { spec: before.spec, removed: before.removed, desired: before.desired });
+      this.spec = before.spec;
       this.options.env = before.env;
+      this.removed = before.removed;
+      this.desired = before.desired;
       for (const r of old) r.retiring = false;
       for (const r of fresh) void r.drain();
       throw err;

@@ -35,11 +35,14 @@ async function removeStaleContainers(dataDir: string, log: (line: string) => voi
     filters: { label: [`${DATADIR_LABEL}=${dataDir}`] },
   });
   for (const c of stale) {
-    if (c.State === 'running')
+    const container = client.container.dockerode.getContainer(c.Id);
+    if (c.State === 'running') {
       log(
         `MySQL: a container from an earlier start (${c.Id.slice(0, 12)}) still runs on ${dataDir}; removing it first`,
       );
-    await client.container.dockerode.getContainer(c.Id).remove({ force: true, v: true });
+      await container.stop({ t: 20 }); // a clean shutdown first, as Ctrl-C would have given it
+    }
+    await container.remove({ force: true, v: true });
   }
 }
 

@@ -15,7 +15,7 @@ export interface MysqlServer {
   stopServer?(): Promise<void>;
   /** Starts it again after stopServer or kill, on the same port. */
   startServer?(): Promise<void>;
-  /** Kills the server at once (SIGKILL), as a crash or a power cut would; absent for MYSQL_URL. */
+  /** Kills the server at once (SIGKILL), as a crash would; absent for MYSQL_URL. */
   kill?(): Promise<void>;
   /** Stops and removes what was started; a no-op for a server that was given. */
   close(): Promise<void>;

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FUNCTION_NAMES, type FunctionName } from '../contract/functions.ts';
 import { runMain, UsageError } from '../functions/lib/cli.ts';
+import { readSecret } from '../functions/lib/config.ts';
 import { migrate, passwordSecretName } from '../mysql/migrate.ts';
 import { redact } from '../mysql/wait.ts';
 
@@ -14,15 +14,9 @@ randstore, randshow and dbstats, reading their passwords from the files
 SECRETS_DIR/{randstore,randshow,dbstats}-mysql-password. With --password-file, the
 admin password comes from that file instead of MYSQL_URL (as in the Kubernetes Job).`;
 
-/** A password file the migration needs; its absence says which file and what to put there. */
-async function passwordFile(dir: string, name: string, what: string): Promise<string> {
-  try {
-    return (await readFile(path.join(dir, name), 'utf8')).replace(/\r?\n$/, '');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new UsageError(`${path.join(dir, name)} cannot be read (${code}): it must hold ${what}`);
-  }
-}
+/** A password file the migration needs; its absence says which file and what it must hold. */
+const passwordFile = (dir: string, name: string, what: string) =>
+  readSecret(dir, name, `it must hold ${what}`);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -343,15 +343,21 @@ export function mysqlSettingsFromUrl(url: string): MysqlConnectionSettings {
   };
 }
 
-/** Reads an OpenFaaS secret file; a trailing newline (as `echo` leaves) is not part of it. */
-export async function readSecret(dir: string, name: string): Promise<string> {
+/**
+ * Reads an OpenFaaS secret file; a trailing newline (as `echo` leaves) is not part of it.
+ * Unreadable: a ConfigError naming the file and `fix`, what the user should do about it.
+ */
+export async function readSecret(
+  dir: string,
+  name: string,
+  fix = `create it with \`faas-cli secret create ${name}\`, or set MYSQL_URL for local use`,
+): Promise<string> {
   const file = path.join(dir, name);
   try {
     return (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
   } catch (err) {
     throw new ConfigError([
-      `secret ${name} could not be read from ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}): ` +
-        `create it with \`faas-cli secret create ${name}\`, or set MYSQL_URL for local use`,
+      `secret ${name} could not be read from ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}): ${fix}`,
     ]);
   }
 }

@@ -21,7 +21,7 @@ export const commaList = (item: (s: string) => string = (s) => s) =>
       .filter(Boolean),
   );
 /** What a host name or address in a Host header may be made of, lowercased. */
-export const HOST_CHARS = /^[a-z0-9.:[\]-]+$/;
+const HOST_CHARS = /^[a-z0-9.:[\]-]+$/;
 const lower = (s: string) => s.toLowerCase();
 /** Host names or addresses, lowercased; `*` too when `any` is allowed. */
 export const hostList = (any: boolean) =>

@@ -31,8 +31,17 @@ export function isAppError(err: unknown): err is AppError {
  */
 export function errorResponse(err: unknown): Response {
   const appError = isAppError(err) ? err : new AppError('INTERNAL', 'internal error', { cause: err });
-  return Response.json(errorBody(appError.code, appError.message), {
-    status: appError.status,
-    headers: { 'cache-control': 'no-store', ...appError.headers },
+  return codedResponse(appError.code, appError.message, appError.headers);
+}
+
+/** The error answer for a code, as every server of the project gives it: its status, the JSON body, never cached. */
+export function codedResponse(
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return Response.json(errorBody(code, message), {
+    status: ERRORS[code],
+    headers: { 'cache-control': 'no-store', ...headers },
   });
 }

@@ -5,9 +5,6 @@
  * server answers only to the names it is reached by.
  */
 
-/** The names of this machine's loopback: what every local server answers to. */
-export const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '::1'] as const;
-
 /** The hostname of a Host header (without the port; an IPv6 address without its brackets), lowercased. */
 export function hostnameOf(host: string): string {
   const h = host.trim().toLowerCase();

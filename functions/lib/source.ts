@@ -134,9 +134,8 @@ export function createCatSource(options: CatSourceOptions): CatSource {
       await res.body.dump();
       throw new AppError('SOURCE_HTTP_ERROR', `the cat source ${url} answered HTTP ${res.statusCode}`);
     }
-    const length = Number(res.headers['content-length']);
-    const declared =
-      Number.isFinite(length) && res.headers['content-length'] !== undefined ? length : undefined;
+    const length = res.headers['content-length'];
+    const declared = typeof length === 'string' && /^\d+$/.test(length) ? Number(length) : undefined;
     if (declared !== undefined && declared > max) {
       res.body.destroy();
       throw new AppError(

@@ -1,7 +1,6 @@
 import type { ScaleEvent } from '../../contract/openfaas.ts';
 import type { Logger } from '../../functions/lib/log.ts';
 import type { ReplicaSet } from '../replica-set.ts';
-import type { FunctionSpec } from '../stack.ts';
 import {
   INITIAL_STATE,
   POLICIES,
@@ -27,10 +26,10 @@ export class Autoscaler {
   private readonly states = new Map<string, PolicyState>();
 
   constructor(
-    private readonly functions: ReadonlyArray<{ spec: FunctionSpec; set: ReplicaSet }>,
+    private readonly sets: ReadonlyArray<ReplicaSet>,
     private readonly options: AutoscalerOptions,
   ) {
-    for (const { spec } of functions) this.windows.set(spec.name, new RateWindow());
+    for (const set of sets) this.windows.set(set.name, new RateWindow());
   }
 
   /** The policy this autoscaler applies. */
@@ -49,7 +48,7 @@ export class Autoscaler {
 
   tick(now = Date.now()): void {
     const policy = POLICIES[this.options.policy];
-    for (const { set } of this.functions) {
+    for (const set of this.sets) {
       // The set's current spec: a deploy may have changed its labels.
       const { spec } = set;
       if (set.removed) continue;

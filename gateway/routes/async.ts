@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { type AsyncQueue, callHeaders } from '../async.ts';
-import { functionNotFound, GatewayError, splitFunctionName } from '../errors.ts';
+import { calledFunction, functionNotFound, GatewayError } from '../errors.ts';
 import type { ReplicaSet } from '../replica-set.ts';
 import type { GatewayEnv } from './types.ts';
 
@@ -12,9 +12,6 @@ export interface AsyncDeps {
 
 /** Largest body an asynchronous call may carry: it waits in the gateway's memory. */
 export const ASYNC_BODY_LIMIT = 1024 * 1024;
-
-/** `/async-function/{name}[/path][?query]`, from the raw URL so nothing is re-encoded. */
-const ASYNC_PATH = /^\/async-function\/([^/?]+)(\/[^?]*)?(\?.*)?$/;
 
 /**
  * `POST /async-function/{name}[/path]` (the CE gateway routes POST only, with or without a
@@ -35,21 +32,14 @@ export function asyncRoutes(deps: AsyncDeps): Hono<GatewayEnv> {
       },
     }),
     async (c) => {
-      const [, raw = '', rest, search] = ASYNC_PATH.exec(c.env.incoming.url ?? '') ?? [];
-      let name: string;
-      try {
-        name = splitFunctionName(decodeURIComponent(raw));
-      } catch (err) {
-        if (err instanceof GatewayError) throw err;
-        throw functionNotFound(raw);
-      }
+      const { name, path } = calledFunction(c.env.incoming.url ?? '', 'async-function');
       const set = deps.sets.get(name);
       if (!set || set.removed) throw functionNotFound(name);
       const callbackUrl = deps.queue.callbackOf(c.req.header('x-callback-url'));
       const { 'x-callback-url': _, 'x-call-id': given, ...headers } = callHeaders(c.env.incoming.headers);
       const callId = deps.queue.submit({
         name,
-        path: `${rest ?? ''}${search ?? ''}`,
+        path,
         headers,
         body: Buffer.from(await c.req.arrayBuffer()),
         ...(given ? { callId: given } : {}),

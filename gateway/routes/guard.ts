@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
+import { codedResponse } from '../../functions/lib/errors.ts';
 import { hostAllowed } from '../../functions/lib/hosts.ts';
-import { errorResponse } from '../errors.ts';
 import type { GatewayEnv } from './types.ts';
 
 const CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -26,7 +26,7 @@ export function guard(options: GuardOptions): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const host = c.req.header('host');
     if (!hostAllowed(host, options.hosts))
-      return errorResponse(
+      return codedResponse(
         'HOST_NOT_ALLOWED',
         `this gateway does not answer to the host ${JSON.stringify(host)}`,
       );
@@ -36,7 +36,7 @@ export function guard(options: GuardOptions): MiddlewareHandler<GatewayEnv> {
       (path.startsWith('/system/') || path.startsWith('/function/') || path.startsWith('/async-function/'));
     const origin = c.req.header('origin');
     if (changing && origin !== undefined && origin !== `http://${host}` && !options.origins.has(origin))
-      return errorResponse(
+      return codedResponse(
         'ORIGIN_NOT_ALLOWED',
         `pages of ${JSON.stringify(origin)} may not change this gateway`,
       );
@@ -44,7 +44,7 @@ export function guard(options: GuardOptions): MiddlewareHandler<GatewayEnv> {
       Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
     const json = /^application\/json\b/i.test(c.req.header('content-type') ?? '');
     if (changing && path.startsWith('/system/') && hasBody && !json)
-      return errorResponse('UNSUPPORTED_MEDIA_TYPE', '/system/* takes application/json bodies');
+      return codedResponse('UNSUPPORTED_MEDIA_TYPE', '/system/* takes application/json bodies');
     await next();
   };
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import type { Autoscaler } from '../autoscale/scaler.ts';
-import { functionNotFound, splitFunctionName } from '../errors.ts';
+import { calledFunction, functionNotFound } from '../errors.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { forward, sendError } from '../proxy.ts';
 import type { ReplicaSet } from '../replica-set.ts';
@@ -15,18 +15,6 @@ export interface InvokeDeps {
   upstreamTimeoutMs: number;
   /** How long a request waits for a ready replica (one starting, or being replaced). */
   readyWaitMs: number;
-}
-
-/** The name and the rest of `/function/{name}[/path][?query]`, from the raw URL so nothing is re-encoded. */
-const FUNCTION_PATH = /^\/function\/([^/?]+)(\/[^?]*)?(\?.*)?$/;
-
-/** A function name from the path; one that is not even valid percent-encoding names no function. */
-function decodedName(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw functionNotFound(raw);
-  }
 }
 
 /**
@@ -74,8 +62,8 @@ export function invokeRoutes(deps: InvokeDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const handler = async (c: { env: GatewayEnv['Bindings'] }) => {
     const { incoming, outgoing } = c.env;
-    const [, name = '', rest, search] = FUNCTION_PATH.exec(incoming.url ?? '') ?? [];
-    await invoke(incoming, outgoing, splitFunctionName(decodedName(name)), `${rest ?? '/'}${search ?? ''}`);
+    const { name, path } = calledFunction(incoming.url ?? '', 'function');
+    await invoke(incoming, outgoing, name, path);
     return RESPONSE_ALREADY_SENT;
   };
   app.all('/function/:name', handler);

@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import type { EngineEvent } from '../../contract/engine.ts';
 import { readJson } from '../errors.ts';
 import type { LiveLoad } from '../live-load.ts';
+import { relay } from './relay.ts';
 import type { GatewayEnv } from './types.ts';
 
 /** The live server engine's API: its state, its events as Server-Sent Events, start, change, stop. */
@@ -13,24 +14,13 @@ export function liveLoadRoutes(liveLoad: LiveLoad): Hono<GatewayEnv> {
   app.patch('/system/loadgen', async (c) => c.json(liveLoad.update(await readJson(c))));
   app.post('/system/loadgen/stop', (c) => c.json(liveLoad.stop(), 202));
   app.get('/system/loadgen/events', (c) =>
-    streamSSE(c, async (stream) => {
-      // Events are written in order; the stream ends when the client leaves or the gateway closes.
-      let queue = Promise.resolve();
-      const ended = new Promise<void>((resolve) => {
-        const unsubscribe = liveLoad.subscribe(
-          (event: EngineEvent) => {
-            queue = queue.then(() => stream.writeSSE({ data: JSON.stringify(event) }));
-          },
-          () => resolve(),
-        );
-        stream.onAbort(() => {
-          unsubscribe();
-          resolve();
-        });
-      });
-      await ended;
-      await queue;
-    }),
+    streamSSE(c, (stream) =>
+      relay(
+        (push: (event: EngineEvent) => void, end) => liveLoad.subscribe(push, end),
+        (event) => stream.writeSSE({ data: JSON.stringify(event) }),
+        (stop) => stream.onAbort(stop),
+      ),
+    ),
   );
   return app;
 }

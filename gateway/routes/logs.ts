@@ -3,6 +3,7 @@ import { stream } from 'hono/streaming';
 import type { LogMessage } from '../../contract/openfaas.ts';
 import { checkNamespace, functionNotFound, GatewayError } from '../errors.ts';
 import type { LogQuery, LogStore } from '../logs.ts';
+import { relay } from './relay.ts';
 import type { GatewayEnv } from './types.ts';
 
 export interface LogDeps {
@@ -62,21 +63,11 @@ export function logRoutes(deps: LogDeps): Hono<GatewayEnv> {
       const line = (m: LogMessage) => `${JSON.stringify(m)}\n`;
       for (const m of deps.logs.query(query)) await out.write(line(m));
       if (!query.follow) return;
-      let queue = Promise.resolve();
-      await new Promise<void>((resolve) => {
-        const unfollow = deps.logs.follow(
-          query,
-          (m) => {
-            queue = queue.then(() => out.write(line(m)).then(() => undefined));
-          },
-          resolve,
-        );
-        out.onAbort(() => {
-          unfollow();
-          resolve();
-        });
-      });
-      await queue.catch(() => {});
+      await relay(
+        (push: (m: LogMessage) => void, end) => deps.logs.follow(query, push, end),
+        (m) => out.write(line(m)),
+        (stop) => out.onAbort(stop),
+      );
     });
   });
   return app;

@@ -1,5 +1,10 @@
 import { Hono } from 'hono';
-import { type FunctionStatus, OPENFAAS_NAMESPACE, scaleRequest } from '../../contract/openfaas.ts';
+import {
+  type FunctionStatus,
+  type GatewayInfo,
+  OPENFAAS_NAMESPACE,
+  scaleRequest,
+} from '../../contract/openfaas.ts';
 import type { Logger } from '../../functions/lib/log.ts';
 import { MANUAL_SCALE_FATE } from '../autoscale/policies.ts';
 import type { Autoscaler } from '../autoscale/scaler.ts';
@@ -41,7 +46,7 @@ function functionStatus(set: ReplicaSet): FunctionStatus {
     name: spec.name,
     image: spec.image,
     namespace: OPENFAAS_NAMESPACE,
-    envProcess: set.spec.envProcess ?? IMAGE_FPROCESS,
+    envProcess: spec.envProcess ?? IMAGE_FPROCESS,
     envVars: effectiveEnv(set.env),
     labels: spec.labels,
     annotations: spec.annotations,
@@ -55,7 +60,8 @@ function functionStatus(set: ReplicaSet): FunctionStatus {
 /** OpenFaaS's system API: the functions, one function, scaling by hand, and the scale events. */
 export function systemRoutes(deps: SystemDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
-  const info = gatewayInfo();
+  // Read on first ask, not at start-up: it runs git once.
+  let info: GatewayInfo | undefined;
   const setOf = (raw: string, namespace?: string) => {
     checkNamespace(namespace);
     const name = splitFunctionName(raw);
@@ -64,7 +70,10 @@ export function systemRoutes(deps: SystemDeps): Hono<GatewayEnv> {
     return set;
   };
 
-  app.get('/system/info', (c) => c.json(info));
+  app.get('/system/info', (c) => {
+    info ??= gatewayInfo();
+    return c.json(info);
+  });
   app.get('/system/namespaces', (c) => c.json([OPENFAAS_NAMESPACE]));
   app.get('/system/functions', (c) => {
     checkNamespace(c.req.query('namespace'));

@@ -246,6 +246,23 @@ describe('faas-cli deploy and remove', () => {
       .toEqual([]);
   });
 
+  it('sizes a later deploy’s connection budget by the functions as they are deployed now', async () => {
+    // randshow now runs at most 3 (above); randstore 4 and dbstats 1: randstore's share is 4 of 8.
+    const randstore = {
+      ...deployment({}),
+      service: 'randstore',
+      image: 'test/randstore:latest',
+      envVars: {
+        FUNCTION: 'randstore',
+        MYSQL_USER: 'randstore',
+        MYSQL_PASSWORD_SECRET: 'randstore-mysql-password',
+      },
+      secrets: ['randstore-mysql-password'],
+    };
+    expect((await send('PUT', randstore)).status).toBe(202);
+    expect((await status('randstore')).envVars.DB_BUDGET_SHARE).toBe(String(4 / 8));
+  });
+
   it('keeps the old replicas serving when the new ones cannot start, and says why', async () => {
     const before = pids();
     const res = await send('PUT', deployment({ DB_POOL_SIZE: 'many' }));
