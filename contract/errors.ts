@@ -34,10 +34,14 @@ export const ERRORS = {
   DB_UNAVAILABLE: 503,
   DB_TOO_MANY_CONNECTIONS: 503,
   DB_TIMEOUT: 504,
+  /** More requests already wait for a database connection than can be served before their deadline. */
+  DB_QUEUE_FULL: 503,
   DB_SCHEMA_MISSING: 500,
   INTEGRITY_MISMATCH: 500,
   // the function server
   SHUTTING_DOWN: 503,
+  /** The request's deadline passed before its work could finish; the work was stopped. */
+  DEADLINE_EXCEEDED: 504,
   INTERNAL: 500,
   // the local gateway
   FUNCTION_NOT_FOUND: 404,

@@ -25,6 +25,14 @@ export const STORAGE_ENCODINGS = ['escaped-base64', 'raw'] as const;
 export type StorageEncoding = (typeof STORAGE_ENCODINGS)[number];
 
 /** How a replica sizes its pool. */
+/**
+ * How long, in milliseconds from when it is sent, the sender will wait for the answer. The
+ * gateway and the load tools set it; a function does not start work that cannot finish by
+ * then and stops what is running when it passes. The idea is Envoy's
+ * `x-envoy-expected-rq-timeout-ms`: an upstream told the caller's timeout can give up early.
+ */
+export const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
+
 export const CONNECTION_MODES = ['naive', 'budget'] as const;
 export type ConnectionMode = (typeof CONNECTION_MODES)[number];
 
@@ -68,6 +76,11 @@ export interface TableStats {
 export interface ServerStats {
   version: string;
   threadsConnected: number;
+  /**
+   * Statements running on the server right now, from every client, the one asking not counted
+   * (Threads_running − 1): a storm that goes on after its callers left shows here.
+   */
+  queriesRunning: number;
   maxUsedConnections: number;
   maxConnections: number;
   abortedConnects: number;

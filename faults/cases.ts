@@ -12,6 +12,7 @@ import { DATABASE } from '../gateway/local-stack.ts';
 import { LoadEngine } from '../loadgen/src/node/engine.ts';
 import { seedCats } from '../mysql/seed.ts';
 import { withDatabase } from '../mysql/server.ts';
+import { abandonedCase } from './abandoned.ts';
 import type { FaultContext } from './context.ts';
 import { rebootCase } from './reboot.ts';
 
@@ -419,6 +420,7 @@ export const CASES: FaultCase[] = [
   },
 
   rebootCase,
+  abandonedCase,
 
   {
     group: 'integrity',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { ERRORS, type ErrorCode, errorBody } from '../contract/errors.ts';
+import { REQUEST_TIMEOUT_HEADER } from '../contract/functions.ts';
 import type { Replica } from './replica.ts';
 
 /** Headers that belong to one connection and must not be forwarded (RFC 9110 §7.6.1). */
@@ -28,6 +29,16 @@ export interface ProxyResult {
   errorCode?: ErrorCode;
   /** The replica refused the connection: nothing was sent, another replica may take the request. */
   refused?: boolean;
+}
+
+/**
+ * The caller's timeout as the replica should see it: the gateway's own, or the caller's when
+ * that is shorter. A value that is not a number goes on as it came, for the function to refuse.
+ */
+function timeoutFor(asked: string | string[] | undefined, gatewayMs: number): string {
+  if (typeof asked !== 'string') return String(gatewayMs);
+  const n = Number(asked);
+  return /^\s*\d+\s*$/.test(asked) && n >= 1 ? String(Math.min(n, gatewayMs)) : asked;
 }
 
 /** Answers an error the gateway gives itself on the raw response (or cuts it, once headers went out). */
@@ -68,6 +79,8 @@ export async function forward(
         'x-forwarded-host': req.headers.host ?? '',
         'x-call-id': (req.headers['x-call-id'] as string | undefined) ?? randomUUID(),
         'x-start-time': String(Date.now()),
+        // The replica stops work nobody will wait for: past this, the gateway answers 504 itself.
+        [REQUEST_TIMEOUT_HEADER]: timeoutFor(req.headers[REQUEST_TIMEOUT_HEADER], timeoutMs),
       },
       body: hasBody ? req : null,
       headersTimeout: timeoutMs,

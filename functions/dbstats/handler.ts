@@ -17,12 +17,12 @@ export interface DbstatsDeps extends HandlerContext {
 
 /** dbstats: the database's health, for the charts beside the load. */
 export function createDbstats(deps: DbstatsDeps): Handler {
-  return handle(deps, async (request) => {
+  return handle(deps, async (request, call) => {
     // POST too: it is what `faas-cli invoke` sends; its body means nothing here.
     allowMethods(request, ['GET', 'HEAD', 'POST']);
     await ignoreBody(request, deps);
     const start = performance.now();
-    const [table, server] = await Promise.all([deps.cats.tableStats(), deps.cats.serverStats()]);
+    const [table, server] = await Promise.all([deps.cats.tableStats(call), deps.cats.serverStats(call)]);
     const body: DbStats = { ...table, server, pool: deps.pool?.() ?? null, ms: elapsedMs(start) };
     return json(body);
   });

@@ -101,6 +101,13 @@ export const VARIABLES = {
     default: '3000',
     description: 'How long to wait for a MySQL connection before answering 503 DB_UNAVAILABLE.',
   },
+  DB_QUEUE_LIMIT: {
+    schema: int(0, 100_000).optional(),
+    allowed: 'integer 0–100000',
+    default: undefined,
+    description:
+      'Most statements a replica lets wait for a pool connection; past it a call is answered 503 DB_QUEUE_FULL at once. Unset: a call is refused when the queue ahead of it would outlast its deadline (from the mean time a statement holds a connection).',
+  },
   DB_QUERY_TIMEOUT_MS: {
     schema: int(0, 600_000),
     allowed: 'integer 0–600000 (0 = no limit)',
@@ -260,6 +267,13 @@ export const VARIABLES = {
     default: undefined,
     description:
       'On SIGTERM, keep serving this long before draining. Default: of-watchdog’s `healthcheck_interval` (else its `write_timeout`) plus 1 s when either is set, else 0 — the watchdog keeps accepting for that interval after SIGTERM.',
+  },
+  exec_timeout: {
+    schema: goDuration.optional(),
+    allowed: 'a Go duration (5s, 500ms, 1m) or whole seconds',
+    default: undefined,
+    description:
+      'of-watchdog’s own setting, read here too: the longest a call may take. Work that cannot finish by then is not started, and what runs when it passes is stopped (KILL QUERY). A caller may ask for less with the x-request-timeout-ms header.',
   },
   healthcheck_interval: {
     schema: goDuration.optional(),

@@ -1,3 +1,4 @@
+import { type Call, startCall } from './call.ts';
 import { AppError, errorResponse } from './errors.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { FunctionMetrics } from './metrics.ts';
@@ -10,20 +11,28 @@ export interface HandlerContext {
   log?: Logger;
   /** Largest request body read (and ignored) where a body means nothing; 64 KiB if unset. */
   maxBodyBytes?: number;
+  /** The longest a request may take (the watchdog's exec_timeout); a caller may ask for less. */
+  timeoutMs?: number;
 }
+
+/** A handler's body: the request, and the bounds its work must keep to. */
+export type HandlerBody = (request: Request, call: Call) => Promise<Response>;
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * Wraps a handler body so that every outcome is a Response: AppErrors become their
- * status and code, anything else a 500 whose details stay in the log.
+ * status and code, anything else a 500 whose details stay in the log. The body gets the
+ * request's Call: work for a caller who left, or past the deadline, is stopped.
  */
-export function handle(context: HandlerContext, body: Handler): Handler {
+export function handle(context: HandlerContext, body: HandlerBody): Handler {
   const log = context.log ?? silentLogger;
   return async (request) => {
     let response: Response;
+    let call: ReturnType<typeof startCall> | undefined;
     try {
-      response = await body(request);
+      call = startCall(request, context.timeoutMs);
+      response = await body(request, call);
     } catch (err) {
       response = errorResponse(err);
       const code = err instanceof AppError ? err.code : 'INTERNAL';
@@ -31,6 +40,8 @@ export function handle(context: HandlerContext, body: Handler): Handler {
       const fields = { code, status: response.status, method: request.method, url: request.url, err };
       if (response.status >= 500) log.error('request failed', fields);
       else log.info('request rejected', fields);
+    } finally {
+      call?.end();
     }
     context.metrics?.requests.inc({ code: String(response.status) });
     return response;

@@ -12,6 +12,8 @@ export interface FunctionMetrics {
   readonly sourceFetchSeconds: Histogram<'outcome'>;
   /** budget mode: retries after "too many connections". */
   readonly dbRetries: Counter;
+  /** Statements given up because their caller left or their deadline passed: still queued, or stopped while running. */
+  readonly dbCancelled: Counter<'stage' | 'reason'>;
   /** Called at scrape time to report the pool's connections. */
   watchPool(stats: () => PoolStats): void;
 }
@@ -102,6 +104,12 @@ export function createMetrics(
     dbRetries: new Counter({
       name: 'systembreaker_db_retries_total',
       help: 'Statements retried after MySQL refused a connection (budget mode).',
+      registers,
+    }),
+    dbCancelled: new Counter({
+      name: 'systembreaker_db_cancelled_total',
+      help: 'Statements given up because the caller left or the deadline passed: dropped from the queue (stage=queued, MySQL never saw them) or stopped on the server with KILL QUERY (stage=running).',
+      labelNames: ['stage', 'reason'],
       registers,
     }),
     watchPool(stats) {

@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, interceptors, request } from 'undici';
 import { z } from 'zod';
+import type { Call } from './call.ts';
 import { AppError } from './errors.ts';
 
 export interface CatSourceOptions {
@@ -19,7 +20,8 @@ export interface FetchedCat {
 }
 
 export interface CatSource {
-  fetchCat(): Promise<FetchedCat>;
+  /** Gives up, with the call's reason, when the call ends first. */
+  fetchCat(call?: Call): Promise<FetchedCat>;
   close(): Promise<void>;
 }
 
@@ -163,15 +165,17 @@ export function createCatSource(options: CatSourceOptions): CatSource {
   }
 
   return {
-    async fetchCat() {
+    async fetchCat(call) {
       // One deadline for the whole fetch: a source that drips its body slowly cannot hold a replica.
-      const signal = AbortSignal.timeout(options.timeoutMs);
+      const timeout = AbortSignal.timeout(options.timeoutMs);
+      const signal = call ? AbortSignal.any([timeout, call.signal]) : timeout;
       let url = options.url;
       try {
         url = await resolveImageUrl(signal);
         const bytes = await get(url, 'image/*', options.maxBytes, signal);
         return { bytes, url };
       } catch (err) {
+        if (call?.signal.aborted && !timeout.aborted) throw call.signal.reason;
         throw sourceFailure(err, url, options.timeoutMs);
       }
     },

@@ -72,7 +72,7 @@ function idParam(url: URL): number | undefined {
 
 /** randshow: one random cat of the whole table, served as a page, raw bytes or JSON. */
 export function createRandshow(deps: RandshowDeps): Handler {
-  return handle(deps, async (request) => {
+  return handle(deps, async (request, call) => {
     // POST too: it is what `faas-cli invoke` sends; its body means nothing here.
     allowMethods(request, ['GET', 'HEAD', 'POST']);
     await ignoreBody(request, deps);
@@ -81,7 +81,8 @@ export function createRandshow(deps: RandshowDeps): Handler {
     const format = choiceParam(url, 'format', SHOW_FORMATS, 'html');
     const id = idParam(url);
     const start = performance.now();
-    const cat = id === undefined ? await deps.cats.pickRandom(strategy) : await deps.cats.findById(id);
+    const cat =
+      id === undefined ? await deps.cats.pickRandom(strategy, call) : await deps.cats.findById(id, call);
     if (!cat && id !== undefined) throw new AppError('NO_SUCH_CAT', `there is no cat ${id}`);
     if (!cat) throw new AppError('NO_CATS', 'there are no cats yet: call randstore first');
     const image = verifiedImage(cat);

@@ -17,25 +17,28 @@ export interface RandstoreDeps extends HandlerContext {
 /** randstore: fetch a random cat, check it is an image, encode it, INSERT it. */
 export function createRandstore(deps: RandstoreDeps): Handler {
   const { metrics } = deps;
-  return handle(deps, async (request) => {
+  return handle(deps, async (request, call) => {
     allowMethods(request, ['POST']);
     const start = performance.now();
     const fetched = metrics
-      ? await timed(metrics.sourceFetchSeconds, {}, () => deps.source.fetchCat())
-      : await deps.source.fetchCat();
+      ? await timed(metrics.sourceFetchSeconds, {}, () => deps.source.fetchCat(call))
+      : await deps.source.fetchCat(call);
     const image = await checkImage(fetched.bytes, deps.limits);
     const sha256 = createHash('sha256').update(image.bytes).digest('hex');
     const data = encodeForStorage(image.bytes, deps.encoding);
-    const id = await deps.cats.insert({
-      sourceUrl: fetched.url,
-      mime: image.mime,
-      width: image.width,
-      height: image.height,
-      originalBytes: image.bytes.byteLength,
-      sha256,
-      encoding: deps.encoding,
-      data,
-    });
+    const id = await deps.cats.insert(
+      {
+        sourceUrl: fetched.url,
+        mime: image.mime,
+        width: image.width,
+        height: image.height,
+        originalBytes: image.bytes.byteLength,
+        sha256,
+        encoding: deps.encoding,
+        data,
+      },
+      call,
+    );
     metrics?.imagesStored.inc({ encoding: deps.encoding });
     metrics?.bytesStored.inc({ encoding: deps.encoding, kind: 'original' }, image.bytes.byteLength);
     metrics?.bytesStored.inc({ encoding: deps.encoding, kind: 'stored' }, data.byteLength);

@@ -30,7 +30,13 @@ export async function buildFunction(name: FunctionName, config: Config, log: Log
   const { db, stats, close } = openDatabase(config, settings, log, metrics);
   const cats = createCatRepository(db);
   const closers: Array<() => Promise<void>> = [close];
-  const context = { metrics, log, maxBodyBytes: config.MAX_BODY_BYTES };
+  const context = {
+    metrics,
+    log,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    // exec_timeout 0 is the watchdog's "no limit".
+    ...(config.exec_timeout ? { timeoutMs: config.exec_timeout } : {}),
+  };
 
   let handler: Handler;
   switch (name) {

@@ -258,6 +258,59 @@ describe.skipIf(watchdog.skip)(`behind the real of-watchdog (${watchdog.path ?? 
     }
   });
 
+  describe('randshow’s query, when the call ends before it does', () => {
+    let locker: mysql.Connection;
+    /** randshow queries MySQL runs for this file's database. */
+    const running = async () => {
+      const [rows] = await locker.query<mysql.RowDataPacket[]>('SHOW FULL PROCESSLIST');
+      return rows.filter(
+        (r) => r.db === database && r.Command === 'Query' && String(r.Info).includes('FROM cats'),
+      ).length;
+    };
+    beforeAll(async () => {
+      const admin = new URL(server.url);
+      admin.pathname = `/${database}`;
+      locker = await mysql.createConnection({ uri: admin.toString() });
+      await locker.query(
+        "INSERT INTO cats (source_url, mime, width, height, original_bytes, stored_bytes, sha256, encoding, image) VALUES ('test://lock', 'image/png', 1, 1, 1, 1, REPEAT('0', 64), 'raw', 'x')",
+      );
+    });
+    afterAll(() => locker?.end());
+
+    // The table locked by the test: randshow's SELECT waits on the server until it is stopped.
+    it('is stopped on the server when the watchdog’s exec_timeout passes', async () => {
+      const show = await startWatchdog('randshow', { healthcheck_interval: '1s', exec_timeout: '1s' });
+      await locker.query('LOCK TABLES cats WRITE');
+      try {
+        const res = await fetch(`${show.url}/?format=json`);
+        expect(res.status).toBe(504);
+        await res.arrayBuffer();
+        await expect.poll(running, { timeout: 2000 }).toBe(0);
+      } finally {
+        await locker.query('UNLOCK TABLES');
+        await stopWatchdog(show);
+      }
+    });
+
+    it('is stopped on the server when the caller hangs up on the watchdog', async () => {
+      const show = await startWatchdog('randshow', { healthcheck_interval: '1s', exec_timeout: '60s' });
+      await locker.query('LOCK TABLES cats WRITE');
+      try {
+        const controller = new AbortController();
+        const call = fetch(`${show.url}/?format=json`, { signal: controller.signal }).catch(
+          (err: Error) => err.name,
+        );
+        await expect.poll(running, { timeout: 5000 }).toBe(1);
+        controller.abort();
+        expect(await call).toBe('AbortError');
+        await expect.poll(running, { timeout: 2000 }).toBe(0);
+      } finally {
+        await locker.query('UNLOCK TABLES');
+        await stopWatchdog(show);
+      }
+    });
+  });
+
   it('drops nothing across a SIGTERM: every request in the watchdog’s grace window gets a 2xx', async () => {
     const store = await startWatchdog('randstore');
     const exited = once(store.proc, 'exit');

@@ -141,6 +141,7 @@ describe('dbstats', () => {
       originalBytes: stored.bytes,
       server: {
         threadsConnected: expect.any(Number),
+        queriesRunning: expect.any(Number),
         maxUsedConnections: expect.any(Number),
         maxConnections: expect.any(Number),
         abortedConnects: expect.any(Number),

@@ -38,7 +38,10 @@ export async function queries(): Promise<string[]> {
 /** Every metric name the Grafana dashboard and the alert rules query. */
 export async function queriedMetrics(): Promise<string[]> {
   const words = (await queries()).flatMap((e) =>
-    [...e.replace(/\{[^}]*\}|\[[^\]]*\]/g, '').matchAll(/[a-z_][a-z0-9_]*/gi)].map((m) => m[0]),
+    // Selectors, ranges and the label lists of by/without are not metric names.
+    [
+      ...e.replace(/\{[^}]*\}|\[[^\]]*\]|\b(?:by|without)\s*\([^)]*\)/g, '').matchAll(/[a-z_][a-z0-9_]*/gi),
+    ].map((m) => m[0]),
   );
   return [...new Set(words.filter((w) => !PROMQL_WORDS.has(w)))];
 }

@@ -1,5 +1,6 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { ServerStats, StorageEncoding, Strategy, TableStats } from '../../../contract/functions.ts';
+import type { Call } from '../call.ts';
 import type { Database } from './database.ts';
 
 export interface NewCat {
@@ -20,14 +21,15 @@ export interface StoredCat extends Omit<NewCat, 'data'> {
   data: Buffer;
 }
 
+/** Every method keeps to the request's Call when given one (see Database). */
 export interface CatRepository {
-  insert(cat: NewCat): Promise<number>;
+  insert(cat: NewCat, call?: Call): Promise<number>;
   /** One random cat, or null when the table is empty. */
-  pickRandom(strategy: Strategy): Promise<StoredCat | null>;
+  pickRandom(strategy: Strategy, call?: Call): Promise<StoredCat | null>;
   /** The cat with this id, or null. */
-  findById(id: number): Promise<StoredCat | null>;
-  tableStats(): Promise<TableStats>;
-  serverStats(): Promise<ServerStats>;
+  findById(id: number, call?: Call): Promise<StoredCat | null>;
+  tableStats(call?: Call): Promise<TableStats>;
+  serverStats(call?: Call): Promise<ServerStats>;
 }
 
 const COLUMNS =
@@ -65,6 +67,7 @@ function toCat(row: CatRow): StoredCat {
 
 const STATUS_NAMES = [
   'Threads_connected',
+  'Threads_running',
   'Max_used_connections',
   'Aborted_connects',
   'Connection_errors_max_connections',
@@ -83,10 +86,12 @@ const PICK_SQL: Record<Exclude<Strategy, 'random-id'>, string> = {
 };
 
 /** random-id: a random id between MIN and MAX, then the first row at or above it. */
-async function randomById(db: Database): Promise<StoredCat | null> {
+async function randomById(db: Database, call?: Call): Promise<StoredCat | null> {
   const [bounds] = await db.bounded<RowDataPacket[]>(
     'random-id-bounds',
     'SELECT MIN(id) AS lo, MAX(id) AS hi FROM cats',
+    [],
+    call,
   );
   if (!bounds || bounds.lo === null) return null;
   const lo = Number(bounds.lo);
@@ -96,17 +101,20 @@ async function randomById(db: Database): Promise<StoredCat | null> {
     'random-id',
     `SELECT ${COLUMNS} FROM cats WHERE id >= ? ORDER BY id LIMIT 1`,
     [pick],
+    call,
   );
   if (row) return toCat(row);
   // Rows above the pick were deleted since MIN/MAX was read: take the highest left.
   const [below] = await db.bounded<CatRow[]>(
     'random-id',
     `SELECT ${COLUMNS} FROM cats ORDER BY id DESC LIMIT 1`,
+    [],
+    call,
   );
   return below ? toCat(below) : null;
 }
 
-async function insert(db: Database, cat: NewCat): Promise<number> {
+async function insert(db: Database, cat: NewCat, call?: Call): Promise<number> {
   const result = await db.statement<ResultSetHeader>(
     'insert',
     `INSERT INTO cats (source_url, mime, width, height, original_bytes, stored_bytes, sha256, encoding, image)
@@ -123,28 +131,34 @@ async function insert(db: Database, cat: NewCat): Promise<number> {
       cat.data,
     ],
     true,
+    call,
   );
   return result.insertId;
 }
 
-async function tableStats(db: Database): Promise<TableStats> {
+async function tableStats(db: Database, call?: Call): Promise<TableStats> {
   // stored_bytes avoids reading every blob just to measure it.
   const [row] = await db.bounded<RowDataPacket[]>(
     'table-stats',
     'SELECT COUNT(*) AS n, COALESCE(SUM(stored_bytes), 0) AS blob_bytes, COALESCE(SUM(original_bytes), 0) AS original FROM cats',
+    [],
+    call,
   );
   return { rows: Number(row?.n), blobBytes: Number(row?.blob_bytes), originalBytes: Number(row?.original) };
 }
 
-async function serverStats(db: Database): Promise<ServerStats> {
+async function serverStats(db: Database, call?: Call): Promise<ServerStats> {
   const status = await db.bounded<RowDataPacket[]>(
     'server-stats',
     `SHOW GLOBAL STATUS WHERE Variable_name IN (${STATUS_NAMES.map(() => '?').join(', ')})`,
     STATUS_NAMES,
+    call,
   );
   const [vars] = await db.bounded<RowDataPacket[]>(
     'server-stats',
     'SELECT @@max_connections AS max_connections, VERSION() AS version',
+    [],
+    call,
   );
   const value = (name: string) =>
     Number(
@@ -153,6 +167,8 @@ async function serverStats(db: Database): Promise<ServerStats> {
   return {
     version: String(vars?.version),
     threadsConnected: value('Threads_connected'),
+    // Needs no privilege, unlike the process list, which shows a user only its own threads.
+    queriesRunning: Math.max(0, value('Threads_running') - 1),
     maxUsedConnections: value('Max_used_connections'),
     maxConnections: Number(vars?.max_connections),
     abortedConnects: value('Aborted_connects'),
@@ -164,17 +180,22 @@ async function serverStats(db: Database): Promise<ServerStats> {
 /** All SQL of the functions lives here; callers get domain objects and AppErrors. */
 export function createCatRepository(db: Database): CatRepository {
   return {
-    insert: (cat) => insert(db, cat),
-    async pickRandom(strategy) {
-      if (strategy === 'random-id') return randomById(db);
-      const [row] = await db.bounded<CatRow[]>(strategy, PICK_SQL[strategy]);
+    insert: (cat, call) => insert(db, cat, call),
+    async pickRandom(strategy, call) {
+      if (strategy === 'random-id') return randomById(db, call);
+      const [row] = await db.bounded<CatRow[]>(strategy, PICK_SQL[strategy], [], call);
       return row ? toCat(row) : null;
     },
-    async findById(id) {
-      const [row] = await db.bounded<CatRow[]>('by-id', `SELECT ${COLUMNS} FROM cats WHERE id = ?`, [id]);
+    async findById(id, call) {
+      const [row] = await db.bounded<CatRow[]>(
+        'by-id',
+        `SELECT ${COLUMNS} FROM cats WHERE id = ?`,
+        [id],
+        call,
+      );
       return row ? toCat(row) : null;
     },
-    tableStats: () => tableStats(db),
-    serverStats: () => serverStats(db),
+    tableStats: (call) => tableStats(db, call),
+    serverStats: (call) => serverStats(db, call),
   };
 }

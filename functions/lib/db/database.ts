@@ -1,6 +1,8 @@
-import type { Pool } from 'mysql2/promise';
+import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { ConnectionMode } from '../../../contract/functions.ts';
+import { type Call, UNBOUNDED } from '../call.ts';
 import { AppError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 import { type FunctionMetrics, timed } from '../metrics.ts';
 import { boundStatement, flavourOf, type ServerFlavour } from './bounded.ts';
 import { classifyDbError } from './pool.ts';
@@ -14,7 +16,15 @@ export interface DatabaseOptions {
   mode: ConnectionMode;
   /** budget mode: tries after "too many connections" before giving up. */
   retryAttempts: number;
+  /**
+   * Most statements that may wait for a connection; past it a request is refused at once
+   * with 503 DB_QUEUE_FULL. Unset: only the deadline rule bounds the queue (see admit()).
+   */
+  queueLimit?: number;
+  /** Stops a running statement on the server (KILL QUERY from a connection of its own). */
+  killQuery?: (threadId: number) => Promise<void>;
   metrics?: FunctionMetrics;
+  log?: Logger;
   /** Replaceable in tests. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -22,6 +32,10 @@ export interface DatabaseOptions {
 
 const BACKOFF_BASE_MS = 50;
 const BACKOFF_CAP_MS = 1000;
+/** Weight of the newest statement in the running mean of how long one holds its connection. */
+const HOLD_EWMA_WEIGHT = 0.2;
+
+type Stage = 'queued' | 'running';
 
 /**
  * The pool as the repository uses it: every statement holds a permit of our own semaphore
@@ -29,12 +43,21 @@ const BACKOFF_CAP_MS = 1000;
  * mode resizes; mysql2's own limit is only a ceiling), is timed into the metrics, has its
  * error mapped to a stable code, is optionally bounded on the server, and — in budget mode —
  * is retried with jittered backoff when the server has no connection left (it never ran then).
+ *
+ * Each statement also keeps to its request's Call: one that would wait past its deadline is
+ * refused before it queues (503 DB_QUEUE_FULL), one whose caller left or whose deadline passed
+ * while it waited leaves the queue without touching MySQL, and one running when that happens
+ * is stopped on the server (KILL QUERY), so no connection keeps working for nobody.
  */
 export class Database {
   readonly gate: Semaphore;
   private serverFlavour: Promise<ServerFlavour> | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  /** Running mean of how long a request's statement holds its permit, in ms; undefined until one ran. */
+  private holdMs: number | undefined;
+  /** When each statement holding a permit now took it (performance.now()). */
+  private readonly holding = new Set<{ since: number }>();
 
   constructor(
     readonly pool: Pool,
@@ -52,8 +75,8 @@ export class Database {
 
   /** MySQL or MariaDB, learnt from the first answer (and asked again after a failure). */
   flavour(): Promise<ServerFlavour> {
-    this.serverFlavour ??= this.run(async () => {
-      const [[row]] = (await this.pool.query('SELECT VERSION() AS v')) as unknown as [[{ v: string }]];
+    this.serverFlavour ??= this.run(UNBOUNDED, async (conn) => {
+      const [[row]] = (await conn.query('SELECT VERSION() AS v')) as unknown as [[{ v: string }]];
       return flavourOf(String(row?.v));
     }).catch((err: unknown) => {
       this.serverFlavour = undefined;
@@ -62,31 +85,141 @@ export class Database {
     return this.serverFlavour;
   }
 
-  /** Runs a statement under the server-side time limit. */
-  async bounded<T>(name: string, sql: string, values?: unknown[]): Promise<T> {
+  /** Runs a statement under the server-side time limit, or the time its call has left if that is shorter. */
+  async bounded<T>(name: string, sql: string, values?: unknown[], call: Call = UNBOUNDED): Promise<T> {
     const flavour = await this.flavour();
-    return this.statement<T>(name, boundStatement(sql, flavour, this.options.queryTimeoutMs), values);
+    const limitMs = this.options.queryTimeoutMs > 0 ? this.options.queryTimeoutMs : Number.POSITIVE_INFINITY;
+    return this.timed(name, () =>
+      this.run(call, async (conn) => {
+        const callLeft = call.deadline - performance.now();
+        const left = Math.min(limitMs, callLeft);
+        // At least 1 ms: MariaDB reads max_statement_time=0 as "no limit".
+        const text = Number.isFinite(left) ? boundStatement(sql, flavour, Math.max(1, left)) : sql;
+        try {
+          const [rows] = await conn.query(text, values);
+          return rows as T;
+        } catch (err) {
+          // The limit was the call's deadline, not the query limit: say so, as the timer would have.
+          const mapped = classifyDbError(err);
+          if (callLeft < limitMs && mapped instanceof AppError && mapped.code === 'DB_TIMEOUT') {
+            throw new AppError(
+              'DEADLINE_EXCEEDED',
+              `the request's deadline passed while its query ran; MySQL stopped it`,
+              {
+                cause: err,
+              },
+            );
+          }
+          throw err;
+        }
+      }),
+    );
   }
 
-  /** Runs a statement without a time limit (writes: an INSERT half-way is not what a limit is for). */
-  statement<T>(name: string, sql: string, values?: unknown[], prepared = false): Promise<T> {
-    const step = () =>
-      this.run(async () => {
-        const [rows] = prepared
-          ? await this.pool.execute(sql, values as never)
-          : await this.pool.query(sql, values);
+  /** Runs a statement without a time limit of its own (writes: they are stopped only with their call). */
+  statement<T>(
+    name: string,
+    sql: string,
+    values?: unknown[],
+    prepared = false,
+    call: Call = UNBOUNDED,
+  ): Promise<T> {
+    return this.timed(name, () =>
+      this.run(call, async (conn) => {
+        const [rows] = prepared ? await conn.execute(sql, values as never) : await conn.query(sql, values);
         return rows as T;
-      });
+      }),
+    );
+  }
+
+  private timed<T>(name: string, step: () => Promise<T>): Promise<T> {
     return this.options.metrics ? timed(this.options.metrics.dbQuerySeconds, { query: name }, step) : step();
   }
 
-  private async run<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Refuses a statement that would wait longer than its call has left: with `waiting`
+   * statements ahead and `limit` running at a time, each holding a connection for about the
+   * running mean (the query time limit before any has run; at least as long as the oldest
+   * statement running now has already run, so a database that just slowed down counts at
+   * once), it would start after (waiting + 1) / limit of them and needs one more to finish.
+   */
+  private admit(call: Call): void {
+    const waiting = this.gate.waiting;
+    if (this.gate.inUse < this.gate.limit && waiting === 0) return;
+    const { queueLimit } = this.options;
+    if (queueLimit !== undefined && waiting >= queueLimit) {
+      throw this.queueFull(
+        `${waiting} statements already wait for a connection (DB_QUEUE_LIMIT ${queueLimit})`,
+      );
+    }
+    const now = performance.now();
+    const oldest = Math.max(0, ...[...this.holding].map((h) => now - h.since));
+    const mean = this.holdMs ?? (this.options.queryTimeoutMs || undefined);
+    if (mean === undefined || !Number.isFinite(call.deadline)) return;
+    const holdMs = Math.max(mean, oldest);
+    const expectedMs = ((waiting + 1) / this.gate.limit + 1) * holdMs;
+    const leftMs = call.deadline - now;
+    if (expectedMs > leftMs) {
+      throw this.queueFull(
+        `${waiting} statements wait for ${this.gate.limit} connections; this one would need about ${Math.round(expectedMs)} ms and its caller waits ${Math.max(0, Math.round(leftMs))} ms`,
+      );
+    }
+  }
+
+  /**
+   * At the front of the queue: a statement whose call has less time left than a statement
+   * takes on average is not started (it would be stopped half-way, having cost MySQL the work).
+   */
+  private worthStarting(call: Call): void {
+    const leftMs = call.deadline - performance.now();
+    if (this.holdMs === undefined || leftMs >= this.holdMs) return;
+    this.options.metrics?.dbCancelled.inc({ stage: 'queued', reason: 'deadline' });
+    throw new AppError(
+      'DEADLINE_EXCEEDED',
+      `not started: a statement takes about ${Math.round(this.holdMs)} ms and the request has ${Math.max(0, Math.round(leftMs))} ms left`,
+    );
+  }
+
+  private queueFull(why: string): AppError {
+    return new AppError('DB_QUEUE_FULL', `this replica is overloaded: ${why}`, {
+      headers: { 'retry-after': '1' },
+    });
+  }
+
+  private cancelled(call: Call, stage: Stage): unknown {
+    const reason = call.signal.reason;
+    const code = reason instanceof AppError ? reason.code : 'CLIENT_CLOSED';
+    this.options.metrics?.dbCancelled.inc({
+      stage,
+      reason: code === 'DEADLINE_EXCEEDED' ? 'deadline' : 'caller_gone',
+    });
+    return reason;
+  }
+
+  private async run<T>(call: Call, work: (conn: PoolConnection) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const release = await this.gate.acquire();
+      if (call.signal.aborted) throw this.cancelled(call, 'queued');
+      this.admit(call);
+      let release: () => void;
       try {
-        return await work();
+        release = await this.gate.acquire(call === UNBOUNDED ? undefined : call.signal);
+      } catch (err) {
+        if (call.signal.aborted) throw this.cancelled(call, 'queued');
+        throw err;
+      }
+      try {
+        this.worthStarting(call);
       } catch (err) {
         release();
+        throw err;
+      }
+      const done = this.hold(call, release);
+      try {
+        return await this.onConnection(call, work);
+      } catch (err) {
+        done();
+        // Its caller is gone: err already says why (onConnection), and nothing is retried for nobody.
+        if (call.signal.aborted) throw err;
         const mapped = classifyDbError(err);
         const retry =
           this.options.mode === 'budget' &&
@@ -98,8 +231,55 @@ export class Database {
         // Full jitter: replicas that were refused together do not come back together.
         await this.sleep(this.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
       } finally {
-        release();
+        done();
       }
+    }
+  }
+
+  /** Marks a permit held from now; the function returned gives it back (once) and measures the hold. */
+  private hold(call: Call, release: () => void): () => void {
+    const held = { since: performance.now() };
+    this.holding.add(held);
+    return () => {
+      if (!this.holding.delete(held)) return;
+      // Only requests' statements: they are what the queue holds (a start-up probe is not).
+      if (call !== UNBOUNDED) {
+        const ms = performance.now() - held.since;
+        this.holdMs = this.holdMs === undefined ? ms : this.holdMs + HOLD_EWMA_WEIGHT * (ms - this.holdMs);
+      }
+      release();
+    };
+  }
+
+  /**
+   * Takes a connection, runs the work on it and gives it back. If the call ends while the
+   * work runs, the statement is stopped on the server, and the connection is given back only
+   * once the stop is done, so the KILL cannot reach a later statement on it.
+   */
+  private async onConnection<T>(call: Call, work: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    if (call.signal.aborted) throw this.cancelled(call, 'queued');
+    const conn = await this.pool.getConnection();
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      const { killQuery, log } = this.options;
+      stopping = killQuery?.(conn.threadId).catch((err: unknown) => {
+        log?.warn('could not stop a query whose caller is gone', { threadId: conn.threadId, err });
+      });
+    };
+    try {
+      if (call.signal.aborted) throw this.cancelled(call, 'queued');
+      // UNBOUNDED never fires, and every statement outside a request shares it.
+      if (call !== UNBOUNDED) call.signal.addEventListener('abort', stop, { once: true });
+      try {
+        return await work(conn);
+      } catch (err) {
+        if (call.signal.aborted) throw this.cancelled(call, 'running');
+        throw err;
+      }
+    } finally {
+      call.signal.removeEventListener('abort', stop);
+      if (stopping) await stopping;
+      conn.release();
     }
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import type { FunctionMetrics } from '../metrics.ts';
 import { maintainBudget } from './budget.ts';
 import { Database } from './database.ts';
-import { createPool, watchConnections } from './pool.ts';
+import { createPool, createQueryKiller, watchConnections } from './pool.ts';
 
 /** A replica's pool as dbstats and the metrics report it: connections from the pool's events, the rest from our semaphore. */
 export function poolStats(
@@ -50,12 +50,16 @@ export function openDatabase(
     idleTimeoutMs: budget ? config.DB_BUDGET_IDLE_MS : config.DB_IDLE_TIMEOUT_MS,
   });
   const connections = watchConnections(pool);
+  const killer = createQueryKiller(settings, config.DB_CONNECT_TIMEOUT_MS);
   const db = new Database(pool, {
     // budget mode starts at one connection and grows once max_connections is known.
     concurrency: budget ? 1 : config.DB_POOL_SIZE,
     queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
     mode: config.DB_CONNECTION_MODE,
     retryAttempts: config.DB_RETRY_ATTEMPTS,
+    ...(config.DB_QUEUE_LIMIT === undefined ? {} : { queueLimit: config.DB_QUEUE_LIMIT }),
+    killQuery: killer.kill,
+    log,
     ...(metrics ? { metrics } : {}),
   });
   const sizing = budget
@@ -77,7 +81,7 @@ export function openDatabase(
     stats,
     async close() {
       sizing?.stop();
-      await pool.end();
+      await Promise.all([pool.end(), killer.close()]);
     },
   };
 }

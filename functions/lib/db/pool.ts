@@ -29,6 +29,40 @@ export function createPool(settings: MysqlConnectionSettings, options: PoolOptio
 }
 
 /**
+ * Stops running statements on the server: `KILL QUERY <thread id>` sent on a connection of
+ * its own (the pool's may all be busy with the very statements to stop). A user may always
+ * kill its own threads, so the function's least-privilege user needs no grant for it
+ * (MariaDB: KILL — "you can kill your own threads"; without SUPER/CONNECTION ADMIN only
+ * those). The connection is made when first needed and closed again after a second idle.
+ */
+export function createQueryKiller(
+  settings: MysqlConnectionSettings,
+  connectTimeoutMs: number,
+): { kill(threadId: number): Promise<void>; close(): Promise<void> } {
+  let pool: Pool | undefined;
+  return {
+    async kill(threadId) {
+      pool ??= mysql.createPool({
+        ...settings,
+        connectionLimit: 1,
+        maxIdle: 0,
+        idleTimeout: 1000,
+        connectTimeout: connectTimeoutMs,
+      });
+      try {
+        await pool.query('KILL QUERY ?', [threadId]);
+      } catch (err) {
+        // The statement's connection is gone already: there is nothing left to stop.
+        if ((err as { code?: string }).code !== 'ER_NO_SUCH_THREAD') throw err;
+      }
+    },
+    async close() {
+      await pool?.end();
+    },
+  };
+}
+
+/**
  * The connections a pool holds open and those lent out right now, counted from its public
  * events (mysql2 keeps its own counts in private fields): `connection` when one is made,
  * `acquire`/`release` as statements take and give back one, and the connection's own

@@ -26,10 +26,26 @@ export class Semaphore {
     this.admit();
   }
 
-  /** Resolves with the release function once a permit is free. */
-  async acquire(): Promise<() => void> {
+  /**
+   * Resolves with the release function once a permit is free. A waiter whose signal fires
+   * leaves the queue at once and rejects with the signal's reason: it never takes a permit.
+   */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
     if (this.running >= this.max || this.waiters.length > 0) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const at = this.waiters.indexOf(admitted);
+          if (at >= 0) this.waiters.splice(at, 1);
+          reject(signal?.reason);
+        };
+        const admitted = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        this.waiters.push(admitted);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
     } else {
       this.running++;
     }

@@ -23,6 +23,7 @@ export function registerServerMetrics(
     pending ??= Promise.all([cats.serverStats(), cats.tableStats()])
       .then(([server, table]) => {
         values.set('threads', server.threadsConnected);
+        values.set('running', server.queriesRunning);
         values.set('max', server.maxConnections);
         values.set('maxUsed', server.maxUsedConnections);
         values.set('aborted', server.abortedConnects);
@@ -50,6 +51,11 @@ export function registerServerMetrics(
       },
     });
   gauge('systembreaker_mysql_threads_connected', 'MySQL Threads_connected.', 'threads');
+  gauge(
+    'systembreaker_mysql_queries_running',
+    'Statements running on MySQL now, from every client (Threads_running, the scrape’s own not counted).',
+    'running',
+  );
   gauge('systembreaker_mysql_max_connections', 'MySQL max_connections.', 'max');
   gauge('systembreaker_mysql_max_used_connections', 'MySQL Max_used_connections.', 'maxUsed');
   gauge(

@@ -67,6 +67,7 @@ export class SbApp extends LitElement {
     (s) => {
       const now = Date.now() / 1000;
       this.timeline.set('db.threads', now, s.server.threadsConnected);
+      this.timeline.set('db.running', now, s.server.queriesRunning);
       this.timeline.set('db.max', now, s.server.maxConnections);
       this.timeline.set('db.rows', now, s.rows);
       this.timeline.set('db.mib', now, s.blobBytes / 1048576);
@@ -293,11 +294,12 @@ export class SbApp extends LitElement {
           ]),
         )}
         ${this.chart(
-          'MySQL connections',
+          'MySQL connections and queries running',
           'threads',
-          ['db.threads', 'db.max'],
+          ['db.threads', 'db.running', 'db.max'],
           [
             { label: 'Threads_connected', stroke: '#ff79c6', spanGaps: true },
+            { label: 'queries running', stroke: '#f1fa8c', spanGaps: true },
             { label: 'max_connections', stroke: '#ff6b6b', dash: [6, 4], spanGaps: true },
           ],
         )}

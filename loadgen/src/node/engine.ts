@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import type { Answer, EngineEvent } from '../../../contract/engine.ts';
+import { REQUEST_TIMEOUT_HEADER } from '../../../contract/functions.ts';
 import type { Plan, PlanChange } from '../../../contract/plan.ts';
 import type { RunResults } from '../../../contract/results.ts';
 import { type LoadRun, runOpenLoop, type Transport } from '../core/run.ts';
@@ -32,6 +33,8 @@ function undiciTransport(pool: Pool, basePath: string, timeoutMs: number): Trans
       const res = await pool.request({
         method: spec.method,
         path: `${basePath}${spec.path}`,
+        // The functions shed at once what they could not answer before this caller gives up.
+        headers: { [REQUEST_TIMEOUT_HEADER]: String(timeoutMs) },
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });

@@ -62,14 +62,16 @@ describe('configuration defaults and overrides', () => {
     expect(parseConfig({ DB_POOL_SIZE: '' }).DB_POOL_SIZE).toBe(10);
   });
 
-  it('every variable has a default that parses, except FUNCTION, MYSQL_URL and the shutdown grace’s inputs', () => {
+  it('every variable has a default that parses, except FUNCTION, MYSQL_URL, the watchdog’s own and those whose absence means "derived"', () => {
     const without = Object.entries(VARIABLES)
       .filter(([, spec]) => spec.default === undefined)
       .map(([name]) => name);
     expect(without.sort()).toEqual([
+      'DB_QUEUE_LIMIT',
       'FUNCTION',
       'MYSQL_URL',
       'SHUTDOWN_GRACE_MS',
+      'exec_timeout',
       'healthcheck_interval',
       'write_timeout',
     ]);

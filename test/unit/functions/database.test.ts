@@ -1,10 +1,25 @@
 import type { Pool } from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
+import type { Call } from '../../../functions/lib/call.ts';
 import { boundStatement, flavourOf } from '../../../functions/lib/db/bounded.ts';
 import { budgetPoolSize } from '../../../functions/lib/db/budget.ts';
 import { Database } from '../../../functions/lib/db/database.ts';
 import { Semaphore } from '../../../functions/lib/db/semaphore.ts';
 import { AppError } from '../../../functions/lib/errors.ts';
+
+/** A pool whose connections run every statement with `query` (thread ids 1, 2, …), counting what it lends. */
+function poolOf(query: (sql: string) => Promise<unknown>) {
+  let lent = 0;
+  let released = 0;
+  let nextThread = 1;
+  const pool = {
+    getConnection: async () => {
+      lent++;
+      return { threadId: nextThread++, query, execute: query, release: () => void released++ };
+    },
+  } as unknown as Pool;
+  return { pool, lent: () => lent, released: () => released };
+}
 
 describe('server-side time limits', () => {
   it('use SET STATEMENT max_statement_time on MariaDB, for any statement', () => {
@@ -39,14 +54,12 @@ describe('connection budget', () => {
   /** A pool that refuses the first `refusals` connections with ER_CON_COUNT_ERROR. */
   function refusingPool(refusals: number) {
     let calls = 0;
-    const pool = {
-      query: async () => {
-        calls++;
-        if (calls <= refusals)
-          throw Object.assign(new Error('Too many connections'), { errno: 1040, code: 'ER_CON_COUNT_ERROR' });
-        return [[{ ok: 1 }], []];
-      },
-    } as unknown as Pool;
+    const { pool } = poolOf(async () => {
+      calls++;
+      if (calls <= refusals)
+        throw Object.assign(new Error('Too many connections'), { errno: 1040, code: 'ER_CON_COUNT_ERROR' });
+      return [[{ ok: 1 }], []];
+    });
     return { pool, calls: () => calls };
   }
 
@@ -139,14 +152,12 @@ describe('the statement gate (our own connection limit)', () => {
   function countingPool() {
     let now = 0;
     let most = 0;
-    const pool = {
-      query: async () => {
-        most = Math.max(most, ++now);
-        await new Promise((r) => setTimeout(r, 5));
-        now--;
-        return [[{ ok: 1 }], []];
-      },
-    } as unknown as Pool;
+    const { pool } = poolOf(async () => {
+      most = Math.max(most, ++now);
+      await new Promise((r) => setTimeout(r, 5));
+      now--;
+      return [[{ ok: 1 }], []];
+    });
     return { pool, most: () => most };
   }
 
@@ -158,5 +169,189 @@ describe('the statement gate (our own connection limit)', () => {
     db.setLimit(5);
     await Promise.all(Array.from({ length: 20 }, () => db.statement('q', 'SELECT 1')));
     expect(most()).toBe(5);
+  });
+});
+
+describe('work for callers who left', () => {
+  /** A call the test ends by hand, with the reason the function server would give. */
+  function callFor(deadlineInMs = Number.POSITIVE_INFINITY) {
+    const controller = new AbortController();
+    const call: Call = { signal: controller.signal, deadline: performance.now() + deadlineInMs };
+    return {
+      call,
+      leave: () => controller.abort(new AppError('CLIENT_CLOSED', 'gone')),
+      expire: () => controller.abort(new AppError('DEADLINE_EXCEEDED', 'late')),
+    };
+  }
+
+  /** A statement that runs until `finish()` (or until it is killed, as the server would stop it). */
+  function slowPool() {
+    const running: Array<{ resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+    const counted = poolOf(
+      () =>
+        new Promise((resolve, reject) => {
+          running.push({ resolve, reject });
+        }),
+    );
+    const killed: number[] = [];
+    const killQuery = async (threadId: number) => {
+      killed.push(threadId);
+      running.shift()?.reject(
+        Object.assign(new Error('Query execution was interrupted'), {
+          errno: 1317,
+          code: 'ER_QUERY_INTERRUPTED',
+        }),
+      );
+    };
+    const finish = () => running.shift()?.resolve([[{ ok: 1 }], []]);
+    return { ...counted, killQuery, killed, finish };
+  }
+
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  it('a waiter whose signal fires leaves the queue and never takes a permit', async () => {
+    const gate = new Semaphore(1);
+    const held = await gate.acquire();
+    const controller = new AbortController();
+    const waiting = gate.acquire(controller.signal);
+    expect(gate.waiting).toBe(1);
+    controller.abort(new Error('gone'));
+    await expect(waiting).rejects.toThrow('gone');
+    expect(gate.waiting).toBe(0);
+    held();
+    expect(gate.inUse).toBe(0);
+  });
+
+  it('drops a statement whose caller left while it waited, without touching MySQL', async () => {
+    const slow = slowPool();
+    const db = new Database(slow.pool, {
+      concurrency: 1,
+      queryTimeoutMs: 0,
+      mode: 'naive',
+      retryAttempts: 0,
+    });
+    const first = db.statement('q', 'SELECT 1');
+    const { call, leave } = callFor();
+    const second = db.statement('q', 'SELECT 1', [], false, call);
+    await tick();
+    leave();
+    await expect(second).rejects.toMatchObject({ code: 'CLIENT_CLOSED', status: 499 });
+    slow.finish();
+    await first;
+    expect(slow.lent()).toBe(1);
+  });
+
+  it('stops a running statement on the server when its deadline passes, then gives the connection back', async () => {
+    const slow = slowPool();
+    const db = new Database(slow.pool, {
+      concurrency: 1,
+      queryTimeoutMs: 0,
+      mode: 'naive',
+      retryAttempts: 0,
+      killQuery: slow.killQuery,
+    });
+    const { call, expire } = callFor();
+    const running = db.statement('q', 'SELECT SLEEP(10)', [], false, call);
+    await tick();
+    expire();
+    await expect(running).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', status: 504 });
+    expect(slow.killed).toEqual([1]);
+    expect(slow.released()).toBe(1);
+    expect(db.gate.inUse).toBe(0);
+  });
+
+  it('refuses at once with DB_QUEUE_FULL when DB_QUEUE_LIMIT statements already wait', async () => {
+    const slow = slowPool();
+    const db = new Database(slow.pool, {
+      concurrency: 1,
+      queryTimeoutMs: 0,
+      mode: 'naive',
+      retryAttempts: 0,
+      queueLimit: 2,
+    });
+    const admitted = [
+      db.statement('q', 'SELECT 1'),
+      db.statement('q', 'SELECT 1'),
+      db.statement('q', 'SELECT 1'),
+    ];
+    await tick();
+    await expect(db.statement('q', 'SELECT 1')).rejects.toMatchObject({
+      code: 'DB_QUEUE_FULL',
+      status: 503,
+      headers: { 'retry-after': '1' },
+    });
+    for (let i = 0; i < 3; i++) {
+      slow.finish();
+      await tick();
+    }
+    await Promise.all(admitted);
+  });
+
+  it('counts a statement that is running long already, so a database that just slowed down sheds at once', async () => {
+    const slow = slowPool();
+    const db = new Database(slow.pool, {
+      concurrency: 1,
+      queryTimeoutMs: 0,
+      mode: 'naive',
+      retryAttempts: 0,
+    });
+    // One quick statement: the mean hold is a few ms.
+    const quick = db.statement('q', 'SELECT 1', [], false, callFor(60_000).call);
+    await tick();
+    slow.finish();
+    await quick;
+    const stuck = db.statement('q', 'SELECT 1', [], false, callFor(60_000).call);
+    await new Promise((r) => setTimeout(r, 300));
+    // Behind a statement 300 ms in, a caller with 400 ms left cannot be served.
+    await expect(db.statement('q', 'SELECT 1', [], false, callFor(400).call)).rejects.toMatchObject({
+      code: 'DB_QUEUE_FULL',
+    });
+    slow.finish();
+    await stuck;
+  });
+
+  it('does not start a statement whose call has less time left than a statement takes', async () => {
+    const slow = slowPool();
+    const db = new Database(slow.pool, {
+      concurrency: 1,
+      queryTimeoutMs: 0,
+      mode: 'naive',
+      retryAttempts: 0,
+    });
+    // One statement that held its connection for 300 ms: the mean is 300 ms.
+    const measured = db.statement('q', 'SELECT 1', [], false, callFor(60_000).call);
+    await new Promise((r) => setTimeout(r, 300));
+    slow.finish();
+    await measured;
+    await expect(db.statement('q', 'SELECT 1', [], false, callFor(100).call)).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+      message: expect.stringMatching(/^not started/),
+    });
+    expect(slow.lent()).toBe(1);
+  });
+
+  it('refuses a call whose deadline comes before the queue ahead of it would be served', async () => {
+    const slow = slowPool();
+    // Before any statement ran, each is taken to last the query time limit: 1 s here.
+    const db = new Database(slow.pool, {
+      concurrency: 2,
+      queryTimeoutMs: 1000,
+      mode: 'naive',
+      retryAttempts: 0,
+    });
+    const busy = [db.statement('q', 'SELECT 1'), db.statement('q', 'SELECT 1')];
+    await tick();
+    // Two run; this one would start after about half a statement and need a whole one: 1.5 s.
+    await expect(db.statement('q', 'SELECT 1', [], false, callFor(1000).call)).rejects.toMatchObject({
+      code: 'DB_QUEUE_FULL',
+    });
+    const patient = db.statement('q', 'SELECT 1', [], false, callFor(5000).call);
+    await tick();
+    expect(db.gate.waiting).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      slow.finish();
+      await tick();
+    }
+    await Promise.all([...busy, patient]);
   });
 });
