@@ -16,8 +16,8 @@ import { passwordSecretName } from '../../mysql/migrate.ts';
 import { freePort } from '../../mysql/net.ts';
 import { provisionMysql } from '../../mysql/provision.ts';
 import type { MysqlServer } from '../../mysql/server.ts';
+import { faasBuildContext } from '../../scripts/build-context.ts';
 import { functionImage } from '../support/dockerfile.ts';
-import { faasBuildContext } from '../support/faas-cli.ts';
 import { collectOutput, ROOT } from '../support/process.ts';
 import { findTool } from '../support/tools.ts';
 

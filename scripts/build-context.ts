@@ -1,7 +1,7 @@
 import { cp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { substituteEnv } from '../../gateway/stack.ts';
+import { substituteEnv } from '../gateway/stack.ts';
 
 interface StackForBuild {
   configuration?: { copy?: string[] };
