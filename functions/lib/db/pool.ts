@@ -62,13 +62,23 @@ export function createQueryKiller(
   };
 }
 
+export interface ConnectionWatch {
+  open(): number;
+  busy(): number;
+}
+
+const watches = new WeakMap<Pool, ConnectionWatch>();
+
 /**
  * The connections a pool holds open and those lent out right now, counted from its public
  * events (mysql2 keeps its own counts in private fields): `connection` when one is made,
  * `acquire`/`release` as statements take and give back one, and the connection's own
  * `end`/`error` when it closes (idle timeout, server gone).
  */
-export function watchConnections(pool: Pool): { open(): number; busy(): number } {
+export function watchConnections(pool: Pool): ConnectionWatch {
+  // One watch per pool, however many ask: each would add listeners to every connection.
+  const existing = watches.get(pool);
+  if (existing) return existing;
   const open = new Set<object>();
   const busy = new Set<object>();
   pool.on('connection', (conn) => {
@@ -82,7 +92,9 @@ export function watchConnections(pool: Pool): { open(): number; busy(): number }
   });
   pool.on('acquire', (conn) => busy.add(conn));
   pool.on('release', (conn) => busy.delete(conn));
-  return { open: () => open.size, busy: () => busy.size };
+  const watch = { open: () => open.size, busy: () => busy.size };
+  watches.set(pool, watch);
+  return watch;
 }
 
 const UNAVAILABLE_CODES = new Set([
