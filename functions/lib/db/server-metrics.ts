@@ -20,7 +20,10 @@ export function registerServerMetrics(
   const values = new Map<string, number>();
   // One query round for all gauges of a scrape, not one per gauge.
   const refresh = () => {
-    pending ??= Promise.all([cats.serverStats(), cats.tableStats()])
+    // One after the other, so the table count is not among the queries the status counts.
+    pending ??= cats
+      .serverStats()
+      .then(async (server) => [server, await cats.tableStats()] as const)
       .then(([server, table]) => {
         values.set('threads', server.threadsConnected);
         values.set('running', server.queriesRunning);
