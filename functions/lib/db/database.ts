@@ -58,6 +58,8 @@ export class Database {
   private holdMs: number | undefined;
   /** When each statement holding a permit now took it (performance.now()). */
   private readonly holding = new Set<{ since: number }>();
+  /** Requests' statements waiting for a permit, in order, and how to refuse one early. */
+  private readonly waiting = new Set<{ deadline: number; shed: AbortController }>();
 
   constructor(
     readonly pool: Pool,
@@ -152,17 +154,45 @@ export class Database {
         `${waiting} statements already wait for a connection (DB_QUEUE_LIMIT ${queueLimit})`,
       );
     }
+    const late = this.tooLate(call.deadline, waiting, this.expectedHoldMs());
+    if (late) throw late;
+  }
+
+  /** How long a statement holds its connection, as far as can be told now; undefined: nothing to go by. */
+  private expectedHoldMs(): number | undefined {
     const now = performance.now();
     const oldest = Math.max(0, ...[...this.holding].map((h) => now - h.since));
     const mean = this.holdMs ?? (this.options.queryTimeoutMs || undefined);
-    if (mean === undefined || !Number.isFinite(call.deadline)) return;
-    const holdMs = Math.max(mean, oldest);
-    const expectedMs = ((waiting + 1) / this.gate.limit + 1) * holdMs;
-    const leftMs = call.deadline - now;
-    if (expectedMs > leftMs) {
-      throw this.queueFull(
-        `${waiting} statements wait for ${this.gate.limit} connections; this one would need about ${Math.round(expectedMs)} ms and its caller waits ${Math.max(0, Math.round(leftMs))} ms`,
-      );
+    return mean === undefined ? undefined : Math.max(mean, oldest);
+  }
+
+  /** DB_QUEUE_FULL when, with `ahead` statements before it, one would not finish by `deadline`. */
+  private tooLate(deadline: number, ahead: number, holdMs: number | undefined): AppError | undefined {
+    if (holdMs === undefined || !Number.isFinite(deadline)) return undefined;
+    const expectedMs = ((ahead + 1) / this.gate.limit + 1) * holdMs;
+    const leftMs = deadline - performance.now();
+    if (expectedMs <= leftMs) return undefined;
+    return this.queueFull(
+      `${ahead} statements wait for ${this.gate.limit} connections; this one would need about ${Math.round(expectedMs)} ms and its caller waits ${Math.max(0, Math.round(leftMs))} ms`,
+    );
+  }
+
+  /**
+   * Looks at the queue again once a statement finished (the hold time is better known now):
+   * a statement that can no longer finish before its deadline is refused now, not when the
+   * deadline passes.
+   */
+  private reviewQueue(): void {
+    const holdMs = this.expectedHoldMs();
+    let ahead = 0;
+    for (const waiter of this.waiting) {
+      const late = this.tooLate(waiter.deadline, ahead, holdMs);
+      if (late) {
+        this.waiting.delete(waiter);
+        waiter.shed.abort(late);
+      } else {
+        ahead++;
+      }
     }
   }
 
@@ -201,11 +231,19 @@ export class Database {
       if (call.signal.aborted) throw this.cancelled(call, 'queued');
       this.admit(call);
       let release: () => void;
+      const waiter = { deadline: call.deadline, shed: new AbortController() };
+      const bounded = call !== UNBOUNDED && Number.isFinite(call.deadline);
+      if (bounded) this.waiting.add(waiter);
       try {
-        release = await this.gate.acquire(call === UNBOUNDED ? undefined : call.signal);
+        release = await this.gate.acquire(
+          call === UNBOUNDED ? undefined : AbortSignal.any([call.signal, waiter.shed.signal]),
+        );
       } catch (err) {
         if (call.signal.aborted) throw this.cancelled(call, 'queued');
+        if (waiter.shed.signal.aborted) throw waiter.shed.signal.reason;
         throw err;
+      } finally {
+        this.waiting.delete(waiter);
       }
       try {
         this.worthStarting(call);
@@ -246,6 +284,7 @@ export class Database {
       if (call !== UNBOUNDED) {
         const ms = performance.now() - held.since;
         this.holdMs = this.holdMs === undefined ? ms : this.holdMs + HOLD_EWMA_WEIGHT * (ms - this.holdMs);
+        if (this.waiting.size > 0) this.reviewQueue();
       }
       release();
     };

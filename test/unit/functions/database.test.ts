@@ -330,6 +330,36 @@ describe('work for callers who left', () => {
     expect(slow.lent()).toBe(1);
   });
 
+  it('refuses queued statements as soon as a finished one shows they cannot make their deadline', async () => {
+    const slow = slowPool();
+    // No query limit: before any statement finished there is nothing to judge by, so all queue.
+    const db = new Database(slow.pool, {
+      concurrency: 1,
+      queryTimeoutMs: 0,
+      mode: 'naive',
+      retryAttempts: 0,
+    });
+    const first = db.statement('q', 'SELECT 1', [], false, callFor(60_000).call);
+    await tick();
+    const queued = [1, 2, 3].map(() =>
+      db.statement('q', 'SELECT 1', [], false, callFor(1000).call).then(
+        () => 'served',
+        (err: AppError) => err.code,
+      ),
+    );
+    await tick();
+    expect(db.gate.waiting).toBe(3);
+    // The first held its connection 300 ms: with 700 ms left, the first queued (300 ms to start,
+    // 300 ms to run) still fits; the two behind it (from 900 ms) do not, and hear so at once.
+    await new Promise((r) => setTimeout(r, 300));
+    slow.finish();
+    await first;
+    await tick();
+    expect(db.gate.waiting).toBe(0);
+    slow.finish();
+    expect(await Promise.all(queued)).toEqual(['served', 'DB_QUEUE_FULL', 'DB_QUEUE_FULL']);
+  });
+
   it('refuses a call whose deadline comes before the queue ahead of it would be served', async () => {
     const slow = slowPool();
     // Before any statement ran, each is taken to last the query time limit: 1 s here.
