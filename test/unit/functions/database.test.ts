@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Call } from '../../../functions/lib/call.ts';
 import { boundStatement, flavourOf } from '../../../functions/lib/db/bounded.ts';
 import { budgetPoolSize } from '../../../functions/lib/db/budget.ts';
-import { Database } from '../../../functions/lib/db/database.ts';
+import { Database, type DatabaseOptions } from '../../../functions/lib/db/database.ts';
 import { Semaphore } from '../../../functions/lib/db/semaphore.ts';
 import { AppError } from '../../../functions/lib/errors.ts';
 
@@ -209,6 +209,18 @@ describe('work for callers who left', () => {
 
   const tick = () => new Promise((r) => setTimeout(r, 0));
 
+  /** A replica's Database on the slow pool: one connection and no query limit, unless given. */
+  const oneConnection = (slow: ReturnType<typeof slowPool>, options: Partial<DatabaseOptions> = {}) =>
+    new Database(slow.pool, {
+      concurrency: 1,
+      queryTimeoutMs: 0,
+      mode: 'naive',
+      retryAttempts: 0,
+      ...options,
+    });
+  /** A statement for a caller who waits `ms`. */
+  const ask = (db: Database, ms: number) => db.statement('q', 'SELECT 1', [], false, callFor(ms).call);
+
   it('a waiter whose signal fires leaves the queue and never takes a permit', async () => {
     const gate = new Semaphore(1);
     const held = await gate.acquire();
@@ -224,12 +236,7 @@ describe('work for callers who left', () => {
 
   it('drops a statement whose caller left while it waited, without touching MySQL', async () => {
     const slow = slowPool();
-    const db = new Database(slow.pool, {
-      concurrency: 1,
-      queryTimeoutMs: 0,
-      mode: 'naive',
-      retryAttempts: 0,
-    });
+    const db = oneConnection(slow);
     const first = db.statement('q', 'SELECT 1');
     const { call, leave } = callFor();
     const second = db.statement('q', 'SELECT 1', [], false, call);
@@ -243,13 +250,7 @@ describe('work for callers who left', () => {
 
   it('stops a running statement on the server when its deadline passes, then gives the connection back', async () => {
     const slow = slowPool();
-    const db = new Database(slow.pool, {
-      concurrency: 1,
-      queryTimeoutMs: 0,
-      mode: 'naive',
-      retryAttempts: 0,
-      killQuery: slow.killQuery,
-    });
+    const db = oneConnection(slow, { killQuery: slow.killQuery });
     const { call, expire } = callFor();
     const running = db.statement('q', 'SELECT SLEEP(10)', [], false, call);
     await tick();
@@ -262,13 +263,7 @@ describe('work for callers who left', () => {
 
   it('refuses at once with DB_QUEUE_FULL when DB_QUEUE_LIMIT statements already wait', async () => {
     const slow = slowPool();
-    const db = new Database(slow.pool, {
-      concurrency: 1,
-      queryTimeoutMs: 0,
-      mode: 'naive',
-      retryAttempts: 0,
-      queueLimit: 2,
-    });
+    const db = oneConnection(slow, { queueLimit: 2 });
     const admitted = [
       db.statement('q', 'SELECT 1'),
       db.statement('q', 'SELECT 1'),
@@ -289,21 +284,16 @@ describe('work for callers who left', () => {
 
   it('counts a statement that is running long already, so a database that just slowed down sheds at once', async () => {
     const slow = slowPool();
-    const db = new Database(slow.pool, {
-      concurrency: 1,
-      queryTimeoutMs: 0,
-      mode: 'naive',
-      retryAttempts: 0,
-    });
+    const db = oneConnection(slow);
     // One quick statement: the mean hold is a few ms.
-    const quick = db.statement('q', 'SELECT 1', [], false, callFor(60_000).call);
+    const quick = ask(db, 60_000);
     await tick();
     slow.finish();
     await quick;
-    const stuck = db.statement('q', 'SELECT 1', [], false, callFor(60_000).call);
+    const stuck = ask(db, 60_000);
     await new Promise((r) => setTimeout(r, 300));
     // Behind a statement 300 ms in, a caller with 400 ms left cannot be served.
-    await expect(db.statement('q', 'SELECT 1', [], false, callFor(400).call)).rejects.toMatchObject({
+    await expect(ask(db, 400)).rejects.toMatchObject({
       code: 'DB_QUEUE_FULL',
     });
     slow.finish();
@@ -312,18 +302,13 @@ describe('work for callers who left', () => {
 
   it('does not start a statement whose call has less time left than a statement takes', async () => {
     const slow = slowPool();
-    const db = new Database(slow.pool, {
-      concurrency: 1,
-      queryTimeoutMs: 0,
-      mode: 'naive',
-      retryAttempts: 0,
-    });
+    const db = oneConnection(slow);
     // One statement that held its connection for 300 ms: the mean is 300 ms.
-    const measured = db.statement('q', 'SELECT 1', [], false, callFor(60_000).call);
+    const measured = ask(db, 60_000);
     await new Promise((r) => setTimeout(r, 300));
     slow.finish();
     await measured;
-    await expect(db.statement('q', 'SELECT 1', [], false, callFor(100).call)).rejects.toMatchObject({
+    await expect(ask(db, 100)).rejects.toMatchObject({
       code: 'DEADLINE_EXCEEDED',
       message: expect.stringMatching(/^not started/),
     });
@@ -333,16 +318,11 @@ describe('work for callers who left', () => {
   it('refuses queued statements as soon as a finished one shows they cannot make their deadline', async () => {
     const slow = slowPool();
     // No query limit: before any statement finished there is nothing to judge by, so all queue.
-    const db = new Database(slow.pool, {
-      concurrency: 1,
-      queryTimeoutMs: 0,
-      mode: 'naive',
-      retryAttempts: 0,
-    });
-    const first = db.statement('q', 'SELECT 1', [], false, callFor(60_000).call);
+    const db = oneConnection(slow);
+    const first = ask(db, 60_000);
     await tick();
     const queued = [1, 2, 3].map(() =>
-      db.statement('q', 'SELECT 1', [], false, callFor(1000).call).then(
+      ask(db, 1000).then(
         () => 'served',
         (err: AppError) => err.code,
       ),
@@ -363,19 +343,14 @@ describe('work for callers who left', () => {
   it('refuses a call whose deadline comes before the queue ahead of it would be served', async () => {
     const slow = slowPool();
     // Before any statement ran, each is taken to last the query time limit: 1 s here.
-    const db = new Database(slow.pool, {
-      concurrency: 2,
-      queryTimeoutMs: 1000,
-      mode: 'naive',
-      retryAttempts: 0,
-    });
+    const db = oneConnection(slow, { concurrency: 2, queryTimeoutMs: 1000 });
     const busy = [db.statement('q', 'SELECT 1'), db.statement('q', 'SELECT 1')];
     await tick();
     // Two run; this one would start after about half a statement and need a whole one: 1.5 s.
-    await expect(db.statement('q', 'SELECT 1', [], false, callFor(1000).call)).rejects.toMatchObject({
+    await expect(ask(db, 1000)).rejects.toMatchObject({
       code: 'DB_QUEUE_FULL',
     });
-    const patient = db.statement('q', 'SELECT 1', [], false, callFor(5000).call);
+    const patient = ask(db, 5000);
     await tick();
     expect(db.gate.waiting).toBe(1);
     for (let i = 0; i < 3; i++) {
