@@ -16,6 +16,18 @@ export interface FunctionStatus {
   replicas: number;
   availableReplicas: number;
   invocationCount: number;
+  /** What the replicas use together; absent where it cannot be measured. */
+  usage?: FunctionUsage;
+}
+
+/**
+ * faas-provider types.FunctionUsage: `cpu` is the CPU used since the last measurement,
+ * "equivalent to Kubernetes' concept of millicores", and `totalMemoryBytes` the memory in
+ * bytes, both over all the function's replicas.
+ */
+export interface FunctionUsage {
+  cpu: number;
+  totalMemoryBytes: number;
 }
 
 /** The one namespace the local gateway has, as faas-netes CE's default. */

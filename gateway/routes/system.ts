@@ -11,6 +11,7 @@ import type { Autoscaler } from '../autoscale/scaler.ts';
 import type { Edition } from '../editions.ts';
 import { checkNamespace, functionNotFound, GatewayError, readJson, splitFunctionName } from '../errors.ts';
 import type { ReplicaSet } from '../replica-set.ts';
+import { UsageMeter } from '../usage.ts';
 import { gatewayInfo } from '../version.ts';
 import type { GatewayEnv } from './types.ts';
 
@@ -39,9 +40,10 @@ function effectiveEnv(env: Readonly<Record<string, string>>): Record<string, str
  */
 export const IMAGE_FPROCESS = 'node dist/functions/server/main.js';
 
-/** FunctionStatus as OpenFaaS's /system/functions reports it. */
-function functionStatus(set: ReplicaSet): FunctionStatus {
+/** FunctionStatus as OpenFaaS's /system/functions reports it; usage as its replicas' processes show it. */
+async function functionStatus(set: ReplicaSet, meter: UsageMeter): Promise<FunctionStatus> {
   const { spec } = set;
+  const usage = await meter.measure(set.live.flatMap((r) => (r.pid === undefined ? [] : [r.pid])));
   return {
     name: spec.name,
     image: spec.image,
@@ -54,6 +56,7 @@ function functionStatus(set: ReplicaSet): FunctionStatus {
     replicas: set.desired,
     availableReplicas: set.available,
     invocationCount: set.invocationCount,
+    ...(usage ? { usage } : {}),
   };
 }
 
@@ -75,12 +78,19 @@ export function systemRoutes(deps: SystemDeps): Hono<GatewayEnv> {
     return c.json(info);
   });
   app.get('/system/namespaces', (c) => c.json([OPENFAAS_NAMESPACE]));
-  app.get('/system/functions', (c) => {
+  // One meter per function: it remembers each replica's last CPU reading.
+  const meters = new Map<string, UsageMeter>();
+  const statusOf = (set: ReplicaSet) => {
+    const meter = meters.get(set.name) ?? new UsageMeter();
+    meters.set(set.name, meter);
+    return functionStatus(set, meter);
+  };
+  app.get('/system/functions', async (c) => {
     checkNamespace(c.req.query('namespace'));
-    return c.json([...deps.sets.values()].filter((s) => !s.removed).map(functionStatus));
+    return c.json(await Promise.all([...deps.sets.values()].filter((s) => !s.removed).map(statusOf)));
   });
-  app.get('/system/function/:name', (c) =>
-    c.json(functionStatus(setOf(c.req.param('name'), c.req.query('namespace')))),
+  app.get('/system/function/:name', async (c) =>
+    c.json(await statusOf(setOf(c.req.param('name'), c.req.query('namespace')))),
   );
   app.get('/system/scale-events', (c) => c.json(deps.autoscaler.events));
 

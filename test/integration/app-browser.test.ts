@@ -110,6 +110,7 @@ describe('SystemBreaker app in Chromium', () => {
     expect(await points('Requests/s: dialled (dashed) and achieved')).toBeGreaterThan(0);
     expect(await points('Latency from intended send (p50, p95, p99)')).toBeGreaterThan(0);
     expect(await points('Replicas (dashed: ready)')).toBeGreaterThan(0);
+    expect(await points('CPU per function (millicores, all replicas)')).toBeGreaterThan(0);
     expect(await points('MySQL connections and queries running')).toBeGreaterThan(0);
     expect(await points('Rows and MiB stored')).toBeGreaterThan(0);
     expect(await page.locator('sb-cat img#cat').getAttribute('src')).toMatch(

@@ -42,7 +42,8 @@ describe('local gateway', () => {
   });
 
   it('reports replicas and invocation counts at /system/functions', async () => {
-    const before = (await status('randshow')).invocationCount;
+    const first = await status('randshow');
+    const before = first.invocationCount;
     await Promise.all(
       [1, 2, 3].map(() => fetch(`${gw}/function/randshow?format=json`).then((r) => r.arrayBuffer())),
     );
@@ -53,6 +54,13 @@ describe('local gateway', () => {
       labels: { 'com.openfaas.scale.max': '4' },
     });
     expect(after.invocationCount).toBe(before + 3);
+    // OpenFaaS's usage: the replica's memory at once; its CPU from the second reading on, more
+    // than nothing after 40 calls (the kernel counts CPU in 10 ms ticks).
+    expect(first).toHaveProperty('usage.totalMemoryBytes');
+    expect(after.usage?.totalMemoryBytes).toBeGreaterThan(20 * 1024 * 1024);
+    await new Promise((r) => setTimeout(r, 600));
+    for (let i = 0; i < 40; i++) await (await fetch(`${gw}/function/randshow?format=json`)).arrayBuffer();
+    expect((await status('randshow')).usage?.cpu).toBeGreaterThan(0);
     // The environment the replicas run with here, not stack.yml's cluster values.
     expect(after.envVars).toMatchObject({
       MYSQL_HOST: stack.mysql.host,

@@ -57,6 +57,8 @@ export class SbApp extends LitElement {
       for (const f of fns) {
         this.timeline.set(`replicas.${f.name}`, now, f.replicas);
         this.timeline.set(`ready.${f.name}`, now, f.availableReplicas);
+        // OpenFaaS's usage.cpu: millicores over all replicas (absent without metrics-server).
+        if (f.usage) this.timeline.set(`cpu.${f.name}`, now, f.usage.cpu);
       }
     },
   );
@@ -292,6 +294,12 @@ export class SbApp extends LitElement {
             { label: `${f}`, stroke: COLORS[f] ?? '#ccc', spanGaps: true },
             { label: `${f} ready`, stroke: COLORS[f] ?? '#ccc', dash: [4, 4], spanGaps: true },
           ]),
+        )}
+        ${this.chart(
+          'CPU per function (millicores, all replicas)',
+          'millicores',
+          deployed.map((f) => `cpu.${f}`),
+          deployed.map((f) => ({ label: f, stroke: COLORS[f] ?? '#ccc', spanGaps: true })),
         )}
         ${this.chart(
           'MySQL connections and queries running',
