@@ -14,6 +14,7 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { FUNCTION_NAMES } from '../contract/functions.ts';
 import { isLoopback } from '../functions/lib/hosts.ts';
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err: unknown) => {
     process.stderr.write(`npm run images: ${(err as Error).message}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);

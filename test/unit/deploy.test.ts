@@ -307,7 +307,8 @@ describe('monitoring', () => {
   it('queries on the dashboard and in the rules only metrics the gateway, the functions or k6 export', async () => {
     const exported = new Set<string>();
     const gateway = createGatewayMetrics();
-    const fn = createMetrics('x');
+    // As the function server makes them: with the process metrics (CPU, memory) too.
+    const fn = createMetrics('x', { processMetrics: true });
     registerServerMetrics(
       fn.registry,
       {
