@@ -28,6 +28,8 @@ export interface DatabaseOptions {
   /** Replaceable in tests. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** The clock calls' deadlines are on (performance.now()); replaceable in tests. */
+  now?: () => number;
 }
 
 const BACKOFF_BASE_MS = 50;
@@ -54,9 +56,10 @@ export class Database {
   private serverFlavour: Promise<ServerFlavour> | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly now: () => number;
   /** Running mean of how long a request's statement holds its permit, in ms; undefined until one ran. */
   private holdMs: number | undefined;
-  /** When each statement holding a permit now took it (performance.now()). */
+  /** When each statement holding a permit now took it, on that clock. */
   private readonly holding = new Set<{ since: number }>();
   /** Requests' statements waiting for a permit, in order, and how to refuse one early. */
   private readonly waiting = new Set<{ deadline: number; shed: AbortController }>();
@@ -68,6 +71,7 @@ export class Database {
     this.gate = new Semaphore(options.concurrency);
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.random = options.random ?? Math.random;
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** How many statements may run at once from now on. */
@@ -93,7 +97,7 @@ export class Database {
     const limitMs = this.options.queryTimeoutMs > 0 ? this.options.queryTimeoutMs : Number.POSITIVE_INFINITY;
     return this.timed(name, () =>
       this.run(call, async (conn) => {
-        const callLeft = call.deadline - performance.now();
+        const callLeft = call.deadline - this.now();
         const left = Math.min(limitMs, callLeft);
         // At least 1 ms: MariaDB reads max_statement_time=0 as "no limit".
         const text = Number.isFinite(left) ? boundStatement(sql, flavour, Math.max(1, left)) : sql;
@@ -160,7 +164,7 @@ export class Database {
 
   /** How long a statement holds its connection, as far as can be told now; undefined: nothing to go by. */
   private expectedHoldMs(): number | undefined {
-    const now = performance.now();
+    const now = this.now();
     const oldest = Math.max(0, ...[...this.holding].map((h) => now - h.since));
     const mean = this.holdMs ?? (this.options.queryTimeoutMs || undefined);
     return mean === undefined ? undefined : Math.max(mean, oldest);
@@ -170,7 +174,7 @@ export class Database {
   private tooLate(deadline: number, ahead: number, holdMs: number | undefined): AppError | undefined {
     if (holdMs === undefined || !Number.isFinite(deadline)) return undefined;
     const expectedMs = ((ahead + 1) / this.gate.limit + 1) * holdMs;
-    const leftMs = deadline - performance.now();
+    const leftMs = deadline - this.now();
     if (expectedMs <= leftMs) return undefined;
     return this.queueFull(
       `${ahead} statements wait for ${this.gate.limit} connections; this one would need about ${Math.round(expectedMs)} ms and its caller waits ${Math.max(0, Math.round(leftMs))} ms`,
@@ -201,7 +205,7 @@ export class Database {
    * takes on average is not started (it would be stopped half-way, having cost MySQL the work).
    */
   private worthStarting(call: Call): void {
-    const leftMs = call.deadline - performance.now();
+    const leftMs = call.deadline - this.now();
     if (this.holdMs === undefined || leftMs >= this.holdMs) return;
     this.options.metrics?.dbCancelled.inc({ stage: 'queued', reason: 'deadline' });
     throw new AppError(
@@ -276,13 +280,13 @@ export class Database {
 
   /** Marks a permit held from now; the function returned gives it back (once) and measures the hold. */
   private hold(call: Call, release: () => void): () => void {
-    const held = { since: performance.now() };
+    const held = { since: this.now() };
     this.holding.add(held);
     return () => {
       if (!this.holding.delete(held)) return;
       // Only requests' statements: they are what the queue holds (a start-up probe is not).
       if (call !== UNBOUNDED) {
-        const ms = performance.now() - held.since;
+        const ms = this.now() - held.since;
         this.holdMs = this.holdMs === undefined ? ms : this.holdMs + HOLD_EWMA_WEIGHT * (ms - this.holdMs);
         if (this.waiting.size > 0) this.reviewQueue();
       }

@@ -173,10 +173,14 @@ describe('the statement gate (our own connection limit)', () => {
 });
 
 describe('work for callers who left', () => {
+  /** The Database's clock, moved by the tests: how long a statement holds is what they say. */
+  let clock = 0;
+  const now = () => clock;
+
   /** A call the test ends by hand, with the reason the function server would give. */
   function callFor(deadlineInMs = Number.POSITIVE_INFINITY) {
     const controller = new AbortController();
-    const call: Call = { signal: controller.signal, deadline: performance.now() + deadlineInMs };
+    const call: Call = { signal: controller.signal, deadline: clock + deadlineInMs };
     return {
       call,
       leave: () => controller.abort(new AppError('CLIENT_CLOSED', 'gone')),
@@ -216,6 +220,7 @@ describe('work for callers who left', () => {
       queryTimeoutMs: 0,
       mode: 'naive',
       retryAttempts: 0,
+      now,
       ...options,
     });
   /** A statement for a caller who waits `ms`. */
@@ -291,7 +296,8 @@ describe('work for callers who left', () => {
     slow.finish();
     await quick;
     const stuck = ask(db, 60_000);
-    await new Promise((r) => setTimeout(r, 300));
+    await tick(); // it has taken its connection
+    clock += 300;
     // Behind a statement 300 ms in, a caller with 400 ms left cannot be served.
     await expect(ask(db, 400)).rejects.toMatchObject({
       code: 'DB_QUEUE_FULL',
@@ -305,7 +311,8 @@ describe('work for callers who left', () => {
     const db = oneConnection(slow);
     // One statement that held its connection for 300 ms: the mean is 300 ms.
     const measured = ask(db, 60_000);
-    await new Promise((r) => setTimeout(r, 300));
+    await tick(); // it has taken its connection
+    clock += 300;
     slow.finish();
     await measured;
     await expect(ask(db, 100)).rejects.toMatchObject({
@@ -331,7 +338,8 @@ describe('work for callers who left', () => {
     expect(db.gate.waiting).toBe(3);
     // The first held its connection 300 ms: with 700 ms left, the first queued (300 ms to start,
     // 300 ms to run) still fits; the two behind it (from 900 ms) do not, and hear so at once.
-    await new Promise((r) => setTimeout(r, 300));
+    await tick(); // it has taken its connection
+    clock += 300;
     slow.finish();
     await first;
     await tick();
