@@ -33,6 +33,15 @@ export type StorageEncoding = (typeof STORAGE_ENCODINGS)[number];
  */
 export const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
 
+/** The longest timeout a caller may ask for: a day. */
+export const MAX_REQUEST_TIMEOUT_MS = 86_400_000;
+
+/** The header's milliseconds, or undefined when it is not a whole number from 1 to a day. */
+export function parseRequestTimeout(raw: string): number | undefined {
+  const ms = Number(raw.trim());
+  return /^\d{1,9}$/.test(raw.trim()) && ms >= 1 && ms <= MAX_REQUEST_TIMEOUT_MS ? ms : undefined;
+}
+
 export const CONNECTION_MODES = ['naive', 'budget'] as const;
 export type ConnectionMode = (typeof CONNECTION_MODES)[number];
 

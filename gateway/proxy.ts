@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { ERRORS, type ErrorCode, errorBody } from '../contract/errors.ts';
-import { REQUEST_TIMEOUT_HEADER } from '../contract/functions.ts';
+import { parseRequestTimeout, REQUEST_TIMEOUT_HEADER } from '../contract/functions.ts';
 import type { Replica } from './replica.ts';
 
 /** Headers that belong to one connection and must not be forwarded (RFC 9110 §7.6.1). */
@@ -37,8 +37,8 @@ export interface ProxyResult {
  */
 function timeoutFor(asked: string | string[] | undefined, gatewayMs: number): string {
   if (typeof asked !== 'string') return String(gatewayMs);
-  const n = Number(asked);
-  return /^\s*\d+\s*$/.test(asked) && n >= 1 ? String(Math.min(n, gatewayMs)) : asked;
+  const ms = parseRequestTimeout(asked);
+  return ms === undefined ? asked : String(Math.min(ms, gatewayMs));
 }
 
 /** Answers an error the gateway gives itself on the raw response (or cuts it, once headers went out). */

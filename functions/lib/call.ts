@@ -1,4 +1,8 @@
-import { REQUEST_TIMEOUT_HEADER } from '../../contract/functions.ts';
+import {
+  MAX_REQUEST_TIMEOUT_MS,
+  parseRequestTimeout,
+  REQUEST_TIMEOUT_HEADER,
+} from '../../contract/functions.ts';
 import { AppError } from './errors.ts';
 
 /**
@@ -15,20 +19,18 @@ export interface Call {
 /** A call nothing bounds: work run outside any request (start-up checks, metrics). */
 export const UNBOUNDED: Call = { signal: new AbortController().signal, deadline: Number.POSITIVE_INFINITY };
 
-/** The longest timeout a caller may ask for: a day. */
-const MAX_TIMEOUT_MS = 86_400_000;
-
 /** The caller's timeout from its header, or undefined; a value that is not a whole number of ms is refused. */
 export function requestedTimeoutMs(request: Request): number | undefined {
   const raw = request.headers.get(REQUEST_TIMEOUT_HEADER);
   if (raw === null) return undefined;
-  if (!/^\d{1,9}$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > MAX_TIMEOUT_MS) {
+  const ms = parseRequestTimeout(raw);
+  if (ms === undefined) {
     throw new AppError(
       'BAD_REQUEST',
-      `${REQUEST_TIMEOUT_HEADER} must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}; got ${JSON.stringify(raw.slice(0, 40))}`,
+      `${REQUEST_TIMEOUT_HEADER} must be a whole number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS}; got ${JSON.stringify(raw.slice(0, 40))}`,
     );
   }
-  return Number(raw);
+  return ms;
 }
 
 /**
