@@ -1,4 +1,5 @@
-import type { Plan } from './plan.ts';
+import * as z from 'zod/mini';
+import { checkPlan, type Plan } from './plan.ts';
 
 /** How a call ended, by class: `net` is no HTTP answer at all (refused, reset, timed out). */
 export const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'net'] as const;
@@ -37,6 +38,35 @@ export interface FunctionSummary extends Counts {
 export const ENGINES = ['browser', 'server', 'node', 'k6'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
+/** One function as `/system/functions` showed it. */
+export interface FunctionSample {
+  replicas: number;
+  /** Replicas ready to serve (`availableReplicas`). */
+  ready: number;
+  /** CPU of all its replicas in millicores (`usage.cpu`), where the provider reports it. */
+  cpu?: number;
+}
+
+/** The database as dbstats showed it. */
+export interface DbSample {
+  threadsConnected: number;
+  queriesRunning: number;
+  maxConnections: number;
+  rows: number;
+  blobBytes: number;
+}
+
+/**
+ * What the stack looked like at one moment of a run: the replicas from `/system/functions`
+ * (every second) or the database from dbstats (every two), whichever answered then.
+ */
+export interface SystemSample {
+  /** Seconds since the run started (fractional: polls do not fall on the second). */
+  t: number;
+  functions?: Record<string, FunctionSample>;
+  db?: DbSample;
+}
+
 /** What a run exports: the same shape from the browser app (JSON) and `npm run load --out`. */
 export interface RunResults {
   version: 1;
@@ -46,4 +76,73 @@ export interface RunResults {
   startedAt: string;
   seconds: SecondStats[];
   summary: FunctionSummary[];
+  /** The stack during the run, where the engine could read it (absent from k6's). */
+  system?: SystemSample[];
+}
+
+const count = z.number().check(z.minimum(0));
+const countsShape = {
+  fn: z.string(),
+  sent: count,
+  completed: count,
+  dropped: count,
+  byClass: z.record(z.enum(STATUS_CLASSES), count),
+  byCode: z.record(z.string(), count),
+  p50: count,
+  p90: count,
+  p95: count,
+  p99: count,
+  max: count,
+};
+const runResultsSchema = z.object({
+  version: z.literal(1),
+  engine: z.enum(ENGINES),
+  target: z.string(),
+  plan: z.unknown(),
+  startedAt: z.iso.datetime({ offset: true }),
+  seconds: z.array(z.object({ ...countsShape, t: count, dialled: count })),
+  summary: z.array(z.object({ ...countsShape, rate: count })),
+  system: z.optional(
+    z.array(
+      z.object({
+        t: z.number(),
+        functions: z.optional(
+          z.record(z.string(), z.object({ replicas: count, ready: count, cpu: z.optional(count) })),
+        ),
+        db: z.optional(
+          z.object({
+            threadsConnected: count,
+            queriesRunning: count,
+            maxConnections: count,
+            rows: count,
+            blobBytes: count,
+          }),
+        ),
+      }),
+    ),
+  ),
+});
+
+/** Exported results that do not hold, naming the first field that is wrong. */
+export class ResultsError extends Error {
+  override readonly name = 'ResultsError';
+}
+
+/** A run's results from outside (a file someone exported), checked. */
+export function parseRunResults(input: unknown): RunResults {
+  const parsed = runResultsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = (issue?.path ?? [])
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('');
+    throw new ResultsError(
+      `not a SystemBreaker run's results: ${where ? `${where.replace(/^\./, '')}: ` : ''}${issue?.message}`,
+    );
+  }
+  try {
+    return { ...parsed.data, plan: checkPlan(parsed.data.plan) } as RunResults;
+  } catch (err) {
+    throw new ResultsError(`not a SystemBreaker run's results: plan: ${(err as Error).message}`);
+  }
 }

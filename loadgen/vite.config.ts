@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type ProxyOptions } from 'vite';
+import { defineConfig, type Plugin, type ProxyOptions } from 'vite';
+import { reportAssets } from './src/report/assets.ts';
 
 /** The SystemBreaker app: `npm run build:app` writes loadgen/dist, which the local gateway serves at /. */
 const gateway = process.env.GATEWAY_URL || 'http://127.0.0.1:8080';
@@ -19,7 +20,22 @@ const toGateway: ProxyOptions = {
   },
 };
 
+/** `virtual:systembreaker-report`: the HTML report's script and styles, as `npm run report` inlines them. */
+function reportAssetsModule(): Plugin {
+  const id = 'virtual:systembreaker-report';
+  return {
+    name: 'systembreaker-report',
+    resolveId: (source) => (source === id ? `\0${id}` : undefined),
+    async load(resolved) {
+      if (resolved !== `\0${id}`) return undefined;
+      const { script, css } = await reportAssets();
+      return `export const script = ${JSON.stringify(script)};\nexport const css = ${JSON.stringify(css)};\n`;
+    },
+  };
+}
+
 export default defineConfig({
+  plugins: [reportAssetsModule()],
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   // `npm run dev:app` (GATEWAY_URL, default the local gateway): the gateway's routes on the

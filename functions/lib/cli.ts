@@ -1,7 +1,7 @@
 import { ConfigError } from './env.ts';
 
 /** Errors that are the user's input, not the program's failure: exit 2, as for a usage error. */
-const USAGE_ERRORS = new Set(['ConfigError', 'PlanError', 'UsageError']);
+const USAGE_ERRORS = new Set(['ConfigError', 'PlanError', 'ResultsError', 'UsageError']);
 
 /** A mistake in how a command was called; its message says what to do. */
 export class UsageError extends Error {
@@ -21,6 +21,8 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
     const verbose = process.env.DEBUG === '1' || process.argv.includes('--verbose');
     const text = e instanceof ConfigError ? e.problems.join('\n') : e.message;
     process.stderr.write(`${verbose && e.stack ? e.stack : text}\n`);
-    process.exit(USAGE_ERRORS.has(e.name) ? 2 : 1);
+    // node:util parseArgs refuses an unknown or malformed flag with an ERR_PARSE_ARGS_* code.
+    const parseArgsError = String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_');
+    process.exit(USAGE_ERRORS.has(e.name) || parseArgsError ? 2 : 1);
   }
 }

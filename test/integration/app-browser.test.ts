@@ -1,13 +1,15 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunResults } from '../../contract/results.ts';
 import { createLogger } from '../../functions/lib/log.ts';
 import { parseGatewayConfig } from '../../gateway/config.ts';
 import { type LocalStack, startLocalStack } from '../../gateway/local-stack.ts';
 import { launchChromium } from '../support/browser/harness.ts';
-import { ROOT } from '../support/process.ts';
+import { ROOT, runToEnd } from '../support/process.ts';
 
 const ARTIFACTS = path.join(ROOT, 'test-results');
 const APP = path.join(ROOT, 'test-results', 'app-dist');
@@ -58,6 +60,58 @@ async function openApp(): Promise<void> {
   await page.getByLabel('Password').fill(CREDENTIALS.password);
   await page.getByLabel('Password').press('Tab');
   await page.locator('#auth-needed').waitFor({ state: 'detached' });
+}
+
+/**
+ * Opens a report in a page of its own with every request refused and counted: what it drew,
+ * its per-function table and its plan.
+ */
+async function openOffline(html: string, screenshot: string) {
+  const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 1600 } });
+  const report = await context.newPage();
+  const requests: string[] = [];
+  const errors: string[] = [];
+  report.on('request', (r) => {
+    if (!r.url().startsWith('data:')) requests.push(r.url());
+  });
+  report.on('pageerror', (e) => errors.push(e.message));
+  await context.route('**/*', (route) => route.abort());
+  await report.setContent(html, { waitUntil: 'load' });
+  await report.waitForFunction(() => document.body.dataset.charts !== undefined, undefined, {
+    timeout: 10_000,
+  });
+  const seen = await report.evaluate(() => {
+    const points: Record<string, number> = {};
+    const inked: Record<string, number> = {};
+    for (const figure of document.querySelectorAll<HTMLElement>('figure[data-heading]')) {
+      const heading = figure.dataset.heading as string;
+      points[heading] = Number(figure.dataset.points);
+      let count = 0;
+      for (const canvas of figure.querySelectorAll('canvas')) {
+        const { data } = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(
+          0,
+          0,
+          canvas.width,
+          canvas.height,
+        );
+        for (let i = 3; i < data.length; i += 4) if ((data[i] as number) > 0) count++;
+      }
+      inked[heading] = count;
+    }
+    const rows: Record<string, Record<string, string>> = {};
+    for (const tr of document.querySelectorAll<HTMLElement>('#summary tbody tr')) {
+      const cells: Record<string, string> = {};
+      for (const td of tr.querySelectorAll('td[class]')) cells[td.className] = td.textContent ?? '';
+      rows[tr.dataset.fn as string] = cells;
+    }
+    const plan: Record<string, string> = {};
+    for (const td of document.querySelectorAll<HTMLElement>('#plan td'))
+      plan[td.dataset.field as string] = td.textContent ?? '';
+    return { charts: Number(document.body.dataset.charts), points, inked, rows, plan };
+  });
+  await report.screenshot({ path: screenshot, fullPage: true });
+  await context.close();
+  return { ...seen, requests, errors };
 }
 
 const sent = (fn: string) =>
@@ -118,6 +172,123 @@ describe('SystemBreaker app in Chromium', () => {
     );
 
     await page.screenshot({ path: path.join(ARTIFACTS, 'systembreaker-app.png'), fullPage: true });
+  });
+
+  it('exports the run as one HTML file that, opened with the network off, draws every chart and agrees with the JSON', async () => {
+    // The run of the test before: its JSON and its report, as a user downloads them.
+    const dir = await mkdtemp(path.join(tmpdir(), 'sb-report-'));
+    const save = async (button: string) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator(button).click()]);
+      const file = path.join(dir, download.suggestedFilename());
+      await download.saveAs(file);
+      return file;
+    };
+    const jsonFile = await save('#export-json');
+    const results = parseRunResults(JSON.parse(await readFile(jsonFile, 'utf8')));
+    const fromApp = await readFile(await save('#export-html'), 'utf8');
+    // The same JSON through the command line.
+    const cliFile = path.join(dir, 'cli-report.html');
+    const cli = await runToEnd(['--import', 'tsx', 'scripts/report.ts', jsonFile, '--out', cliFile], {});
+    expect(cli.code, cli.output).toBe(0);
+    const fromCli = await readFile(cliFile, 'utf8');
+
+    expect(results.system?.some((s) => s.functions?.randshow && s.functions.randshow.replicas >= 1)).toBe(
+      true,
+    );
+    expect(results.system?.some((s) => s.db && s.db.maxConnections > 0)).toBe(true);
+    for (const [html, name] of [
+      [fromApp, 'app'],
+      [fromCli, 'cli'],
+    ] as const) {
+      const seen = await openOffline(html, path.join(ARTIFACTS, `systembreaker-report-${name}.png`));
+      expect(seen.requests, `${name}: requests the report made`).toEqual([]);
+      expect(seen.errors, `${name}: page errors`).toEqual([]);
+      expect(seen.charts).toBe(7);
+      for (const heading of [
+        'Requests/s: dialled (dashed) and achieved',
+        'Latency from intended send (p50, p95, p99)',
+        'Errors/s by code',
+        'Replicas (dashed: ready)',
+        'CPU per function (millicores, all replicas)',
+        'MySQL connections and queries running',
+        'Rows and MiB stored',
+      ]) {
+        expect(seen.points[heading], `${name}: ${heading}`).toBeGreaterThan(0);
+        expect(seen.inked[heading], `${name}: pixels drawn in ${heading}`).toBeGreaterThan(50);
+      }
+      for (const s of results.summary) {
+        const row = seen.rows[s.fn];
+        expect(row, `${name}: row of ${s.fn}`).toBeDefined();
+        expect(row?.sent).toBe(String(s.sent));
+        expect(row?.completed).toBe(String(s.completed));
+        expect(row?.rate).toBe(s.rate.toFixed(2));
+        expect(row?.p95).toBe(s.p95.toFixed(1));
+        expect(row?.p99).toBe(s.p99.toFixed(1));
+        expect(row?.c2xx).toBe(String(s.byClass['2xx']));
+      }
+      expect(seen.plan.rate).toBe('20 requests/s');
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('npm run load records the replicas and the database beside the load, and writes the same report', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sb-load-'));
+    const passwordFile = path.join(dir, 'password');
+    await writeFile(passwordFile, `${CREDENTIALS.password}\n`);
+    const load = (...args: string[]) =>
+      runToEnd(
+        [
+          '--import',
+          'tsx',
+          'loadgen/src/node/cli.ts',
+          '--target',
+          stack.gateway.url,
+          '--rate',
+          '8',
+          '--duration',
+          '3s',
+          '--strategy',
+          'random-id',
+          ...args,
+        ],
+        {},
+      );
+    const withAuth = await load(
+      '--auth-user',
+      CREDENTIALS.user,
+      '--auth-password-file',
+      passwordFile,
+      '--out',
+      path.join(dir, 'r.json'),
+      '--report',
+      path.join(dir, 'r.html'),
+    );
+    expect(withAuth.code, withAuth.output).toBe(0);
+    const results = parseRunResults(JSON.parse(await readFile(path.join(dir, 'r.json'), 'utf8')));
+    const replicas = results.system?.filter((s) => s.functions) ?? [];
+    expect(replicas.length).toBeGreaterThanOrEqual(2);
+    expect(
+      replicas.every((s) => s.functions?.randstore?.replicas === 1 && s.functions.randshow?.ready === 1),
+    ).toBe(true);
+    expect(results.system?.some((s) => s.db && s.db.rows > 0)).toBe(true);
+    const seen = await openOffline(
+      await readFile(path.join(dir, 'r.html'), 'utf8'),
+      path.join(ARTIFACTS, 'systembreaker-report-load.png'),
+    );
+    expect(seen.requests).toEqual([]);
+    expect(seen.points['Replicas (dashed: ready)']).toBeGreaterThan(0);
+    expect(seen.rows.randshow?.sent).toBe(String(results.summary.find((f) => f.fn === 'randshow')?.sent));
+
+    // Without the gateway's credentials the load still runs and says what it could not record.
+    const without = await load('--out', path.join(dir, 'r2.json'));
+    expect(without.code, without.output).toBe(0);
+    expect(without.output).toContain(
+      'load: not recorded while it fails: /system/functions: HTTP 401 (give --auth-user and --auth-password-file)',
+    );
+    const partial = parseRunResults(JSON.parse(await readFile(path.join(dir, 'r2.json'), 'utf8')));
+    expect(partial.system?.some((s) => s.functions)).toBe(false);
+    expect(partial.system?.some((s) => s.db)).toBe(true);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('fits a narrow window and can be driven from the keyboard', async () => {

@@ -12,13 +12,14 @@ import {
   type Plan,
   type PlanChange,
 } from '../../../contract/plan.ts';
-import type { SecondStats } from '../../../contract/results.ts';
+import type { RunResults, SecondStats } from '../../../contract/results.ts';
 import k6Script from '../../k6/systembreaker.js?raw';
 import { bakePlan } from '../core/k6.ts';
 import { toCsv } from '../core/results.ts';
+import { dbSample, functionSamples, SystemRecorder } from '../core/system.ts';
+import { type ChartSpec, chartSpecs, recordSample, recordSeconds } from './charts.ts';
 import { EngineController, type EngineKind } from './engine-controller.ts';
 import { PollController } from './poll-controller.ts';
-import type { ChartSeries } from './sb-chart.ts';
 import type { Target } from './sb-target.ts';
 import { Timeline } from './timeline.ts';
 import './sb-cat.ts';
@@ -27,8 +28,6 @@ import './sb-dial.ts';
 import './sb-summary.ts';
 import './sb-target.ts';
 
-const COLORS: Record<string, string> = { randstore: '#f4a259', randshow: '#6cb6ff', dbstats: '#9ccc65' };
-const ERROR_COLORS = ['#ff6b6b', '#ffb86b', '#f1fa8c', '#bd93f9', '#ff79c6', '#8be9fd', '#50fa7b'];
 const STORAGE_KEY = 'systembreaker';
 
 /** SystemBreaker: dial load at the functions and watch latency, errors, replicas and MySQL, live. */
@@ -42,6 +41,8 @@ export class SbApp extends LitElement {
   /** Why /system/* answered 401: no credentials given, or the wrong ones. */
   @state() private authProblem: string | undefined;
   private readonly timeline = new Timeline(300);
+  /** The replicas and the database over the current run, for its export. */
+  private system: SystemRecorder | undefined;
   private readonly engine = new EngineController(this, {
     onSecond: (stats, wallStart) => this.record(stats, wallStart),
     onCat: (src, id) => {
@@ -53,13 +54,8 @@ export class SbApp extends LitElement {
     () => this.getJson('/system/functions'),
     1000,
     (fns) => {
-      const now = Date.now() / 1000;
-      for (const f of fns) {
-        this.timeline.set(`replicas.${f.name}`, now, f.replicas);
-        this.timeline.set(`ready.${f.name}`, now, f.availableReplicas);
-        // OpenFaaS's usage.cpu: millicores over all replicas (absent without metrics-server).
-        if (f.usage) this.timeline.set(`cpu.${f.name}`, now, f.usage.cpu);
-      }
+      recordSample(this.timeline, { t: 0, functions: functionSamples(fns) }, Date.now() / 1000);
+      if (this.engine.status === 'running') this.system?.functions(Date.now(), fns);
     },
   );
   private readonly db = new PollController<DbStats>(
@@ -67,12 +63,8 @@ export class SbApp extends LitElement {
     () => this.getJson('/function/dbstats'),
     2000,
     (s) => {
-      const now = Date.now() / 1000;
-      this.timeline.set('db.threads', now, s.server.threadsConnected);
-      this.timeline.set('db.running', now, s.server.queriesRunning);
-      this.timeline.set('db.max', now, s.server.maxConnections);
-      this.timeline.set('db.rows', now, s.rows);
-      this.timeline.set('db.mib', now, s.blobBytes / 1048576);
+      recordSample(this.timeline, { t: 0, db: dbSample(s) }, Date.now() / 1000);
+      if (this.engine.status === 'running') this.system?.db(Date.now(), s);
     },
   );
   /** The server engine does not hand over its cats: show one every few seconds. */
@@ -156,18 +148,7 @@ export class SbApp extends LitElement {
   }
 
   private record(stats: SecondStats[], wallStart: number): void {
-    for (const s of stats) {
-      const at = wallStart + s.t;
-      this.timeline.set(`dialled.${s.fn}`, at, s.dialled);
-      this.timeline.set(`achieved.${s.fn}`, at, s.completed);
-      if (s.completed > 0) {
-        this.timeline.set(`p50.${s.fn}`, at, s.p50);
-        this.timeline.set(`p95.${s.fn}`, at, s.p95);
-        this.timeline.set(`p99.${s.fn}`, at, s.p99);
-      }
-      this.timeline.set('err.total', at, 0);
-      for (const [code, n] of Object.entries(s.byCode)) this.timeline.add(`err.${code}`, at, n);
-    }
+    recordSeconds(this.timeline, stats, wallStart);
     const t = stats.at(-1)?.t;
     this.last = stats.filter((s) => s.t === t);
   }
@@ -189,6 +170,7 @@ export class SbApp extends LitElement {
 
   private start(): void {
     if (noTrafficProblem(this.plan)) return; // the dial shows why, and Start is off
+    this.system = new SystemRecorder(Date.now());
     void this.engine.start(this.engineKind, this.target.baseUrl, this.plan, this.headers());
   }
 
@@ -209,15 +191,29 @@ export class SbApp extends LitElement {
     return meanP50 > 0 ? 6 / (meanP50 / 1000) : 0;
   }
 
-  private chart(heading: string, unit: string, keys: string[], series: ChartSeries[]) {
-    return html`<sb-chart .heading=${heading} .unit=${unit} .series=${series} .data=${this.timeline.data(keys)}></sb-chart>`;
+  private chart(spec: ChartSpec) {
+    return html`<sb-chart .heading=${spec.heading} .unit=${spec.unit} .series=${spec.series} .data=${this.timeline.data(spec.keys)}></sb-chart>`;
+  }
+
+  /** Everything so far in the export format, with the replicas and the database beside the load. */
+  private results(): RunResults | undefined {
+    const results = this.engine.results();
+    return results && this.system ? { ...results, system: this.system.samples } : results;
+  }
+
+  private async downloadReport(): Promise<void> {
+    const results = this.results();
+    if (!results) return;
+    // The report's script and styles are a chunk of their own, fetched on the first export only.
+    const { renderReport } = await import('../report/render.ts');
+    const assets = await import('virtual:systembreaker-report');
+    this.download('systembreaker-report.html', 'text/html', renderReport(results, assets));
   }
 
   protected override render() {
     const fns = TARGET_FUNCTIONS as readonly string[];
     const deployed = (this.functions.value ?? []).map((f) => f.name);
-    const errorKeys = this.timeline.keys('err.').filter((k) => k !== 'err.total');
-    const results = this.engine.results();
+    const results = this.results();
     const problem = this.engine.running ? undefined : noTrafficProblem(this.plan);
     return html`
       <header>
@@ -240,6 +236,7 @@ export class SbApp extends LitElement {
         <div class="exports">
           <button id="export-json" ?disabled=${!results} @click=${() => this.download('systembreaker-results.json', 'application/json', JSON.stringify(results, null, 2))}>Export JSON</button>
           <button id="export-csv" ?disabled=${!results} @click=${() => results && this.download('systembreaker-results.csv', 'text/csv', toCsv(results))}>Export CSV</button>
+          <button id="export-html" ?disabled=${!results} @click=${() => void this.downloadReport()}>HTML report</button>
           <button id="export-k6" ?disabled=${!!problem} @click=${() => this.download('systembreaker-plan.js', 'text/javascript', bakePlan(k6Script, this.plan))}>Export as k6 script</button>
         </div>
         ${problem ? html`<p class="status error" role="alert" id="plan-problem">${problem}</p>` : ''}
@@ -255,71 +252,7 @@ export class SbApp extends LitElement {
         <sb-summary .last=${this.last} .summary=${this.engine.summary} .inFlight=${this.engine.inFlight} .ceiling=${this.ceiling()}></sb-summary>
       </section>
       <div class="grid">
-        ${this.chart(
-          'Requests/s: dialled (dashed) and achieved',
-          'req/s',
-          fns.flatMap((f) => [`dialled.${f}`, `achieved.${f}`]),
-          fns.flatMap((f) => [
-            { label: `${f} dialled`, stroke: COLORS[f] as string, dash: [4, 4] },
-            { label: `${f} achieved`, stroke: COLORS[f] as string },
-          ]),
-        )}
-        ${this.chart(
-          'Latency from intended send (p50, p95, p99)',
-          'ms',
-          fns.flatMap((f) => [`p50.${f}`, `p95.${f}`, `p99.${f}`]),
-          fns.flatMap((f) => [
-            { label: `${f} p50`, stroke: COLORS[f] as string },
-            { label: `${f} p95`, stroke: COLORS[f] as string, dash: [6, 3] },
-            { label: `${f} p99`, stroke: COLORS[f] as string, dash: [2, 3] },
-          ]),
-        )}
-        ${this.chart(
-          'Errors/s by code',
-          'errors/s',
-          ['err.total', ...errorKeys],
-          [
-            { label: 'total', stroke: '#666' },
-            ...errorKeys.map((k, i) => ({
-              label: k.slice(4),
-              stroke: ERROR_COLORS[i % ERROR_COLORS.length] as string,
-            })),
-          ],
-        )}
-        ${this.chart(
-          'Replicas (dashed: ready)',
-          'replicas',
-          deployed.flatMap((f) => [`replicas.${f}`, `ready.${f}`]),
-          deployed.flatMap((f) => [
-            { label: `${f}`, stroke: COLORS[f] ?? '#ccc', spanGaps: true },
-            { label: `${f} ready`, stroke: COLORS[f] ?? '#ccc', dash: [4, 4], spanGaps: true },
-          ]),
-        )}
-        ${this.chart(
-          'CPU per function (millicores, all replicas)',
-          'millicores',
-          deployed.map((f) => `cpu.${f}`),
-          deployed.map((f) => ({ label: f, stroke: COLORS[f] ?? '#ccc', spanGaps: true })),
-        )}
-        ${this.chart(
-          'MySQL connections and queries running',
-          'threads',
-          ['db.threads', 'db.running', 'db.max'],
-          [
-            { label: 'Threads_connected', stroke: '#ff79c6', spanGaps: true },
-            { label: 'queries running', stroke: '#f1fa8c', spanGaps: true },
-            { label: 'max_connections', stroke: '#ff6b6b', dash: [6, 4], spanGaps: true },
-          ],
-        )}
-        ${this.chart(
-          'Rows and MiB stored',
-          'rows / MiB',
-          ['db.rows', 'db.mib'],
-          [
-            { label: 'rows', stroke: '#9ccc65', spanGaps: true },
-            { label: 'MiB in LONGBLOBs', stroke: '#8be9fd', spanGaps: true },
-          ],
-        )}
+        ${chartSpecs(this.timeline, fns, deployed).map((spec) => this.chart(spec))}
         <sb-cat .src=${this.cat.src} .caption=${this.cat.caption}></sb-cat>
       </div>
       <p class="status" id="poll-status">

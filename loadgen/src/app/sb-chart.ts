@@ -1,14 +1,7 @@
 import { html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import uPlot, { type AlignedData, type Options } from 'uplot';
-
-export interface ChartSeries {
-  label: string;
-  stroke: string;
-  dash?: number[];
-  /** Polled series have a value every few seconds: join their points. */
-  spanGaps?: boolean;
-}
+import uPlot, { type AlignedData } from 'uplot';
+import { CHART_HEIGHT, type ChartSeries, plotOptions, pointsOf } from './charts.ts';
 
 /**
  * One live uPlot chart over wall-clock seconds. Renders in light DOM so uPlot's stylesheet
@@ -53,41 +46,15 @@ export class SbChart extends LitElement {
     if (!this.plot || signature !== this.signature) {
       this.plot?.destroy();
       this.signature = signature;
-      this.plot = new uPlot(this.options(), this.data, host);
+      this.plot = new uPlot(plotOptions(this.unit, this.series, this.clientWidth - 8), this.data, host);
     } else {
       this.plot.setData(this.data);
     }
-    const points = this.data
-      .slice(1)
-      .reduce((n, ys) => n + (ys as Array<number | null>).filter((v) => v !== null).length, 0);
-    this.dataset.points = String(points);
-  }
-
-  private options(): Options {
-    return {
-      width: Math.max(this.clientWidth - 8, 240),
-      height: 180,
-      legend: { live: false },
-      scales: { x: { time: true } },
-      axes: [
-        { stroke: '#aaa', grid: { stroke: '#2a2d35' } },
-        { stroke: '#aaa', grid: { stroke: '#2a2d35' }, label: this.unit, size: 56 },
-      ],
-      series: [
-        {},
-        ...this.series.map((s) => ({
-          label: s.label,
-          stroke: s.stroke,
-          width: 1.5,
-          spanGaps: s.spanGaps ?? false,
-          ...(s.dash ? { dash: s.dash } : {}),
-        })),
-      ],
-    };
+    this.dataset.points = String(pointsOf(this.data));
   }
 
   private fit(): void {
-    this.plot?.setSize({ width: Math.max(this.clientWidth - 8, 240), height: 180 });
+    this.plot?.setSize({ width: Math.max(this.clientWidth - 8, 240), height: CHART_HEIGHT });
   }
 }
 

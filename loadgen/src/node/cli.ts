@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { z } from 'zod';
@@ -8,8 +8,11 @@ import type { FunctionSummary, RunResults } from '../../../contract/results.ts';
 import { runMain, UsageError } from '../../../functions/lib/cli.ts';
 import { httpUrl, int, parseEnv, type VariableSpec } from '../../../functions/lib/env.ts';
 import { planFromText, totalDurationS } from '../core/plan.ts';
+import { reportAssets } from '../report/assets.ts';
+import { renderReport } from '../report/render.ts';
 import { LoadEngine } from './engine.ts';
 import { progressPrinter } from './progress.ts';
+import { SystemWatcher } from './system.ts';
 
 const usage = `Usage: npm run load -- [options]
 
@@ -23,7 +26,13 @@ const usage = `Usage: npm run load -- [options]
   --connections N      sockets to the gateway (default 64)
   --timeout-ms N       per request (default 30000)
   --max-error-ratio R  the run fails (exit 1) when more of its calls than this fail (default 0.01, as k6's)
-  --out FILE           write the results as JSON (the browser app's export format)`;
+  --out FILE           write the results as JSON (the browser app's export format)
+  --report FILE        write the results as a self-contained HTML report (as npm run report does)
+  --auth-user U        the gateway's user for /system/* (OpenFaaS asks for basic auth there),
+  --auth-password-file F   with its password read from a file: the replicas are recorded then
+
+The results carry the replicas, their CPU and the database (dbstats) as the gateway showed them
+every second or two during the run.`;
 
 /** The flags that are not the plan, checked as the functions' environment is. */
 const FLAGS = {
@@ -68,6 +77,9 @@ function parse() {
       'timeout-ms': { type: 'string', default: '30000' },
       'max-error-ratio': { type: 'string' },
       out: { type: 'string' },
+      report: { type: 'string' },
+      'auth-user': { type: 'string' },
+      'auth-password-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       verbose: { type: 'boolean' },
     },
@@ -118,6 +130,44 @@ async function storedCats(target: string): Promise<number | undefined> {
   }
 }
 
+/** Basic auth for /system/*, from --auth-user and a password file (never a password on the command line). */
+async function authHeaders(user?: string, passwordFile?: string): Promise<Record<string, string>> {
+  if (!user && !passwordFile) return {};
+  if (!user || !passwordFile) throw new UsageError('--auth-user and --auth-password-file go together');
+  let password: string;
+  try {
+    password = (await readFile(passwordFile, 'utf8')).trim();
+  } catch (err) {
+    throw new UsageError(
+      `cannot read --auth-password-file ${passwordFile}: ${(err as NodeJS.ErrnoException).code}`,
+    );
+  }
+  return { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+}
+
+/** Says once per kind why the replicas or the database are missing from the results. */
+function problemPrinter(): (what: string) => void {
+  const said = new Set<string>();
+  return (what) => {
+    const kind = what.replace(/:.*/, '');
+    if (said.has(kind)) return;
+    said.add(kind);
+    const hint = what.endsWith('HTTP 401') ? ' (give --auth-user and --auth-password-file)' : '';
+    process.stderr.write(`load: not recorded while it fails: ${what}${hint}\n`);
+  };
+}
+
+async function writeOutputs(results: RunResults, out?: string, report?: string): Promise<void> {
+  if (out) {
+    await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+    process.stderr.write(`results: ${out}\n`);
+  }
+  if (report) {
+    await writeFile(report, renderReport(results, await reportAssets()));
+    process.stderr.write(`report: ${report}\n`);
+  }
+}
+
 const errorsOf = (s: FunctionSummary) =>
   Object.entries(s.byCode)
     .map(([c, n]) => `${c}:${n}`)
@@ -149,6 +199,7 @@ async function main(): Promise<void> {
     return;
   }
   const { values, flags, plan } = parse();
+  const headers = await authHeaders(values['auth-user'], values['auth-password-file']);
   await checkTarget(flags['--target']);
   if (plan.ratio.randshow > 0 && (await storedCats(flags['--target'])) === 0)
     process.stderr.write(
@@ -164,12 +215,10 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', () => engine.stop());
   process.stderr.write(`load: ${JSON.stringify(plan)} → ${flags['--target']}\n`);
-  const results = await engine.run();
+  const watcher = new SystemWatcher({ target: flags['--target'], headers, onProblem: problemPrinter() });
+  const results: RunResults = { ...(await engine.run()), system: await watcher.stop() };
   summarise(results);
-  if (values.out) {
-    await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
-    process.stderr.write(`results: ${values.out}\n`);
-  }
+  await writeOutputs(results, values.out, values.report);
   const completed = results.summary.reduce((n, s) => n + s.completed, 0);
   const failed = results.summary.reduce((n, s) => n + s.completed - s.byClass['2xx'], 0);
   const ratio = completed > 0 ? failed / completed : 1;

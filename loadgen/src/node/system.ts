@@ -1,0 +1,84 @@
+import { request } from 'undici';
+import type { DbStats } from '../../../contract/functions.ts';
+import type { FunctionStatus } from '../../../contract/openfaas.ts';
+import type { SystemSample } from '../../../contract/results.ts';
+import { SystemRecorder } from '../core/system.ts';
+
+export interface SystemWatchOptions {
+  /** Gateway base URL. */
+  target: string;
+  /** Sent to /system/* (OpenFaaS asks for basic auth there). */
+  headers?: Record<string, string>;
+  /** Why a poll failed, each time one does (the caller rate-limits what it prints). */
+  onProblem?: (what: string) => void;
+  functionsEveryMs?: number;
+  dbEveryMs?: number;
+}
+
+async function getJson<T>(url: string, headers: Record<string, string>, timeoutMs: number): Promise<T> {
+  const res = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  if (res.statusCode !== 200) {
+    await res.body.dump();
+    throw new Error(`HTTP ${res.statusCode}`);
+  }
+  return (await res.body.json()) as T;
+}
+
+/**
+ * Polls the gateway's `/system/functions` (every second) and dbstats (every two) while a run
+ * goes, as the app does, so that `npm run load` results carry the replicas, their CPU and the
+ * database beside the load.
+ */
+export class SystemWatcher {
+  private readonly recorder: SystemRecorder;
+  private readonly timers: Array<ReturnType<typeof setInterval>> = [];
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: SystemWatchOptions) {
+    this.recorder = new SystemRecorder(Date.now());
+    const base = options.target.replace(/\/+$/, '');
+    this.every(
+      options.functionsEveryMs ?? 1000,
+      async () => {
+        const fns = await getJson<FunctionStatus[]>(`${base}/system/functions`, options.headers ?? {}, 2000);
+        this.recorder.functions(Date.now(), fns);
+      },
+      '/system/functions',
+    );
+    this.every(
+      options.dbEveryMs ?? 2000,
+      async () => {
+        const stats = await getJson<DbStats>(`${base}/function/dbstats`, {}, 2000);
+        this.recorder.db(Date.now(), stats);
+      },
+      'dbstats',
+    );
+  }
+
+  /** Stops polling and waits for the polls under way; the samples so far. */
+  async stop(): Promise<SystemSample[]> {
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.all(this.inFlight);
+    return this.recorder.samples;
+  }
+
+  private every(ms: number, poll: () => Promise<void>, what: string): void {
+    let busy = false;
+    const tick = () => {
+      if (busy) return; // a slow answer is not asked for twice
+      busy = true;
+      const p = poll()
+        .catch((err: unknown) => {
+          const reason = (err as { code?: string }).code ?? (err as Error).message;
+          this.options.onProblem?.(`${what}: ${reason}`);
+        })
+        .finally(() => {
+          busy = false;
+          this.inFlight.delete(p);
+        });
+      this.inFlight.add(p);
+    };
+    tick();
+    this.timers.push(setInterval(tick, ms));
+  }
+}
