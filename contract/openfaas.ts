@@ -63,6 +63,45 @@ export interface ScaleEvent {
   from: number;
   to: number;
   reason: string;
+  /** The successful calls per second the alert rule saw over its window when it decided. */
+  observedRps?: number;
+}
+
+/**
+ * The talk's OpenFaaS (2018): the APIHighInvocationRate alert,
+ * `rate(gateway_function_invocation_total{code="200"}[10s]) > 5` held `for: 5s`, and while it
+ * fires 5 more replicas a minute, up to 20 (its default maximum); resolved: back to min.
+ * The local gateway's defaults and the `seed-demo` profile are both derived from these numbers.
+ */
+export const TALK_RULE = {
+  thresholdRps: 5,
+  windowS: 10,
+  forS: 5,
+  repeatS: 60,
+  step: 5,
+  maxReplicas: 20,
+} as const;
+
+/** An alert rule's timing, as the demo needs it: what the local gateway reports at /system/scaling. */
+export interface AlertRule {
+  /** The alert fires above this many successful calls per second per function… */
+  thresholdRps: number;
+  /** …measured over this window… */
+  windowS: number;
+  /** …held for this long; … */
+  forS: number;
+  /** …and while it fires the policy scales again this often. */
+  repeatS: number;
+}
+
+/** `GET /system/scaling` of the local gateway: the policy and its alert rule. */
+export interface ScalingInfo {
+  policy: string;
+  rule: AlertRule;
+  /** Which answers the alert counts. */
+  alertCodes: '200' | '2xx';
+  /** How often the autoscaler looks at the rates, ms. */
+  tickMs: number;
 }
 
 const stringMap = z.optional(z.nullable(z.record(z.string(), z.string())));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CATSOURCE_VARIABLES } from '../catsource/config.ts';
 import { CONNECTION_MODES } from '../contract/functions.ts';
+import { TALK_RULE } from '../contract/openfaas.ts';
 import { VARIABLES } from '../functions/lib/config.ts';
 import {
   commaList,
@@ -15,6 +16,9 @@ import { hostnameOf, isLoopback } from '../functions/lib/hosts.ts';
 import { POLICY_NAMES } from './autoscale/policies.ts';
 
 /** Settings of the local gateway and `npm start` (the functions' own are in functions/lib/config.ts). */
+/** OpenFaaS CE's AlertManager repeats a firing alert every 30 s (its chart's `repeat_interval`). */
+const CE_REPEAT_S = 30;
+
 export const GATEWAY_VARIABLES = {
   GATEWAY_HOST: {
     schema: z.string().min(1),
@@ -65,7 +69,7 @@ export const GATEWAY_VARIABLES = {
   ALERT_THRESHOLD_RPS: {
     schema: z.coerce.number().min(0),
     allowed: 'a number ≥ 0',
-    default: '5',
+    default: String(TALK_RULE.thresholdRps),
     description: 'The alert rule fires above this many successful calls per second…',
   },
   ALERT_CODES: {
@@ -77,20 +81,20 @@ export const GATEWAY_VARIABLES = {
   ALERT_WINDOW_S: {
     schema: int(1, 600),
     allowed: 'integer 1–600',
-    default: '10',
+    default: String(TALK_RULE.windowS),
     description: '…measured over this window (the rule’s `rate(…[10s])`)…',
   },
   ALERT_FOR_S: {
     schema: int(0, 600),
     allowed: 'integer 0–600',
-    default: '5',
+    default: String(TALK_RULE.forS),
     description: '…held for this long (`for: 5s`).',
   },
   ALERT_REPEAT_S: {
     schema: int(1, 3600).optional(),
     allowed: 'integer 1–3600',
     default: undefined,
-    description: 'While firing, scale again this often. Default: 60 for openfaas-2018, 30 for openfaas-ce.',
+    description: `While firing, scale again this often. Default: ${TALK_RULE.repeatS} for openfaas-2018, ${CE_REPEAT_S} for openfaas-ce.`,
   },
   SCALE_DOWN_WINDOW_S: {
     schema: int(0, 3600),
@@ -164,6 +168,13 @@ export const GATEWAY_VARIABLES = {
 } satisfies Record<string, VariableSpec>;
 
 export type GatewayConfig = ParsedEnv<typeof GATEWAY_VARIABLES>;
+
+/** How often a firing alert scales again: ALERT_REPEAT_S, else the policy's own. */
+export function alertRepeatS(config: GatewayConfig): number {
+  return (
+    config.ALERT_REPEAT_S ?? (config.SCALING_POLICY === 'openfaas-2018' ? TALK_RULE.repeatS : CE_REPEAT_S)
+  );
+}
 
 export function parseGatewayConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   return parseEnv(GATEWAY_VARIABLES, env);

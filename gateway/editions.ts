@@ -1,3 +1,4 @@
+import { TALK_RULE } from '../contract/openfaas.ts';
 import type { PolicyName, ScaleLabels } from './autoscale/policies.ts';
 
 /** What an OpenFaaS edition looks at when a function is deployed to it. */
@@ -100,7 +101,7 @@ const pro: Edition = {
  */
 const talk2018: Edition = {
   title: 'the talk’s OpenFaaS gateway (2018)',
-  defaults: { min: 1, max: 20, factor: 20, target: 50, targetProportion: 0.9 },
+  defaults: { min: 1, max: TALK_RULE.maxReplicas, factor: 20, target: 50, targetProportion: 0.9 },
   manualScale: (replicas) => replicas,
   refusals: () => [],
 };

@@ -252,6 +252,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     settings: options.settings,
     windowMs: options.windowMs,
     alertCodes: options.alertCodes,
+    tickMs: options.tickMs,
     log,
   });
   const queue = new AsyncQueue({

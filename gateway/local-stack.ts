@@ -8,7 +8,7 @@ import type { Logger } from '../functions/lib/log.ts';
 import { migrate, passwordSecretName } from '../mysql/migrate.ts';
 import { provisionMysql } from '../mysql/provision.ts';
 import type { MysqlServer } from '../mysql/server.ts';
-import type { GatewayConfig } from './config.ts';
+import { alertRepeatS, type GatewayConfig } from './config.ts';
 import { EDITIONS, POLICY_EDITION, stackRefusals } from './editions.ts';
 import { type Gateway, type GatewayOptions, startGateway } from './gateway.ts';
 import { type FunctionSpec, loadStack } from './stack.ts';
@@ -149,7 +149,7 @@ function gatewayOptions(
     settings: {
       thresholdRps: config.ALERT_THRESHOLD_RPS,
       forMs: config.ALERT_FOR_S * 1000,
-      repeatMs: (config.ALERT_REPEAT_S ?? (config.SCALING_POLICY === 'openfaas-2018' ? 60 : 30)) * 1000,
+      repeatMs: alertRepeatS(config) * 1000,
       scaleDownWindowMs: config.SCALE_DOWN_WINDOW_S * 1000,
     },
     windowMs: config.ALERT_WINDOW_S * 1000,

@@ -1,3 +1,4 @@
+import { TALK_RULE } from '../../contract/openfaas.ts';
 import { CE_MAX_REPLICAS } from '../editions.ts';
 
 /** The scale labels OpenFaaS reads from a function (`com.openfaas.scale.*`). */
@@ -92,7 +93,7 @@ function alert(
 export const openfaas2018: Policy = (obs, labels, state, settings) => {
   const { state: next, event } = alert(obs, state, settings);
   if (event === 'fire' || event === 'repeat') {
-    const step = 5;
+    const step = TALK_RULE.step;
     const replicas = Math.min(labels.max, (Math.floor(obs.replicas / step) + 1) * step);
     return {
       replicas,
@@ -153,6 +154,32 @@ export const rpsTarget: Policy = (obs, labels, state, settings) => {
 
 /** Fixed replicas: only /system/scale-function changes them. */
 export const off: Policy = (obs, _labels, state) => ({ replicas: obs.replicas, state });
+
+/**
+ * How many times a policy changes the replicas on the way from min to max under a load that
+ * keeps its alert firing (or, for rps-target, far above its target): what the seed-demo
+ * profile must hold its peak for. Found by running the policy, not restated beside it.
+ */
+export function scaleUpsToMax(policy: Policy, labels: ScaleLabels, settings: PolicySettings): number {
+  const rate = Math.max(settings.thresholdRps * 2, labels.max * labels.target * 2, 1);
+  let state = INITIAL_STATE;
+  let replicas = labels.min;
+  let ups = 0;
+  // The first look starts the alert's `for`, the second fires it, each further one a repeat.
+  const times = [
+    0,
+    settings.forMs,
+    ...Array.from({ length: 100 }, (_, i) => settings.forMs + (i + 1) * settings.repeatMs),
+  ];
+  for (const now of times) {
+    if (replicas >= labels.max) break;
+    const decision = policy({ now, replicas, rate200: rate, rate }, labels, state, settings);
+    if (decision.replicas > replicas) ups++;
+    replicas = decision.replicas;
+    state = decision.state;
+  }
+  return ups;
+}
 
 export const POLICIES = {
   'openfaas-2018': openfaas2018,

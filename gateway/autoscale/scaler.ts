@@ -1,4 +1,4 @@
-import type { ScaleEvent } from '../../contract/openfaas.ts';
+import type { ScaleEvent, ScalingInfo } from '../../contract/openfaas.ts';
 import type { Logger } from '../../functions/lib/log.ts';
 import type { ReplicaSet } from '../replica-set.ts';
 import {
@@ -16,6 +16,8 @@ export interface AutoscalerOptions {
   windowMs: number;
   /** Which answers the alert rule counts: OpenFaaS's rule counts code="200" only. */
   alertCodes: '200' | '2xx';
+  /** How often tick() is called, for those who ask (GET /system/scaling). */
+  tickMs?: number;
   log: Logger;
 }
 
@@ -37,6 +39,22 @@ export class Autoscaler {
     return this.options.policy;
   }
 
+  /** The policy and its alert rule, as `GET /system/scaling` shows them. */
+  info(): ScalingInfo {
+    const { settings } = this.options;
+    return {
+      policy: this.options.policy,
+      rule: {
+        thresholdRps: settings.thresholdRps,
+        windowS: this.options.windowMs / 1000,
+        forS: settings.forMs / 1000,
+        repeatS: settings.repeatMs / 1000,
+      },
+      alertCodes: this.options.alertCodes,
+      tickMs: this.options.tickMs ?? 1000,
+    };
+  }
+
   record(fn: string, status: number, now = Date.now()): void {
     const ok = this.options.alertCodes === '200' ? status === 200 : status >= 200 && status < 300;
     this.windows.get(fn)?.record(now, status, ok);
@@ -53,8 +71,9 @@ export class Autoscaler {
       const { spec } = set;
       if (set.removed) continue;
       const replicas = set.desired;
+      const rates = this.rates(spec.name, now);
       const decision = policy(
-        { now, replicas, ...this.rates(spec.name, now) },
+        { now, replicas, ...rates },
         spec.scale,
         this.states.get(spec.name) ?? INITIAL_STATE,
         this.options.settings,
@@ -67,6 +86,7 @@ export class Autoscaler {
           from: replicas,
           to: decision.replicas,
           reason: decision.reason ?? this.options.policy,
+          observedRps: Math.round(rates.rate200 * 10) / 10,
         };
         this.events.push(event);
         if (this.events.length > 200) this.events.shift();

@@ -93,6 +93,8 @@ export function systemRoutes(deps: SystemDeps): Hono<GatewayEnv> {
     c.json(await statusOf(setOf(c.req.param('name'), c.req.query('namespace')))),
   );
   app.get('/system/scale-events', (c) => c.json(deps.autoscaler.events));
+  // Not an OpenFaaS route: the local gateway's policy and alert rule, for npm run demo.
+  app.get('/system/scaling', (c) => c.json(deps.autoscaler.info()));
 
   app.post('/system/scale-function/:name', async (c) => {
     const set = setOf(c.req.param('name'), c.req.query('namespace'));

@@ -128,6 +128,9 @@ var Cached = class {
 function cached(getter) {
   return new Cached(getter);
 }
+function nullish(input) {
+  return input === null || input === void 0;
+}
 function cleanRegex(source) {
   const start = source.startsWith("^") ? 1 : 0;
   const end = source.endsWith("$") ? source.length - 1 : source.length;
@@ -241,6 +244,13 @@ function optionalKeys(shape) {
     return shape[k]._zod.optin !== void 0 && shape[k]._zod.optout === "optional";
   });
 }
+var NUMBER_FORMAT_RANGES = /* @__PURE__ */ (() => ({
+  safeint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+  float32: [-34028234663852886e22, 34028234663852886e22],
+  float64: [-Number.MAX_VALUE, Number.MAX_VALUE]
+}))();
 function maskedKeys(schema, mask) {
   var _a3;
   const raw = sourceShape(schema);
@@ -300,6 +310,19 @@ function prefixIssues(path, issues) {
 function unwrapMessage(message) {
   return typeof message === "string" ? message : message == null ? void 0 : message.message;
 }
+function sizeCaps(defChecks) {
+  var _a3, _b;
+  const caps = [];
+  for (const ch of defChecks != null ? defChecks : []) {
+    const d = ch._zod.def;
+    if (!/_(length|size)$|_equals$/.test(d.check))
+      break;
+    const max = (_b = (_a3 = d.maximum) != null ? _a3 : d.length) != null ? _b : d.size;
+    if (max >= 0)
+      caps.push([max, ch]);
+  }
+  return caps;
+}
 function attachSchema(issues, start, inst) {
   var _a4;
   var _a3;
@@ -331,6 +354,27 @@ function finalizeIssue(iss, ctx, config2) {
     full.input = iss.input;
   }
   return full;
+}
+var highSurrogate = /[\uD800-\uDBFF]/;
+function codePointLength(str) {
+  const units = str.length;
+  if (!highSurrogate.test(str))
+    return units;
+  let count = units;
+  for (let i = 0; i < units - 1; i++) {
+    if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
+function getLengthableOrigin(input) {
+  if (Array.isArray(input))
+    return "array";
+  if (typeof input === "string")
+    return "string";
+  return "unknown";
 }
 function members(proto, table) {
   for (const key in table) {
@@ -659,6 +703,7 @@ var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
 var safeParseAsync = /* @__PURE__ */ _safeParseAsync($ZodRealError);
 
 // node_modules/zod/v4/core/regexes.js
+var anyString = /^[\s\S]{0,}$/;
 var number = /^-?\d+(?:\.\d+)?$/;
 
 // node_modules/zod/v4/core/checks.js
@@ -669,6 +714,10 @@ var $ZodCheck = /* @__PURE__ */ $constructor("$ZodCheck", (inst, def) => {
   inst._zod.def = def;
   (_b = (_a3 = inst._zod).onattach) != null ? _b : _a3.onattach = [];
 });
+var _whenHasLength = (payload) => {
+  const val = payload.value;
+  return !nullish(val) && val.length !== void 0;
+};
 var numericOriginMap = {
   number: "number",
   bigint: "bigint",
@@ -707,6 +756,101 @@ var $ZodCheckGreaterThan = /* @__PURE__ */ $constructor("$ZodCheckGreaterThan", 
       minimum: typeof def.value === "object" ? def.value.getTime() : def.value,
       input: payload.value,
       inclusive: def.inclusive,
+      inst,
+      continue: !def.abort
+    });
+  };
+});
+var $ZodCheckNumberFormat = /* @__PURE__ */ $constructor("$ZodCheckNumberFormat", (inst, def) => {
+  var _a3;
+  $ZodCheck.init(inst, def);
+  def.format = def.format || "float64";
+  const isInt = (_a3 = def.format) == null ? void 0 : _a3.includes("int");
+  const origin = isInt ? "int" : "number";
+  const [minimum, maximum] = NUMBER_FORMAT_RANGES[def.format];
+  inst._zod.check = (payload) => {
+    const input = payload.value;
+    if (isInt) {
+      if (!Number.isInteger(input)) {
+        payload.issues.push({
+          expected: origin,
+          format: def.format,
+          code: "invalid_type",
+          continue: false,
+          input,
+          inst
+        });
+        return;
+      }
+      if (!Number.isSafeInteger(input)) {
+        if (input > 0) {
+          payload.issues.push({
+            input,
+            code: "too_big",
+            maximum: Number.MAX_SAFE_INTEGER,
+            note: "Integers must be within the safe integer range.",
+            inst,
+            origin,
+            inclusive: true,
+            continue: !def.abort
+          });
+        } else {
+          payload.issues.push({
+            input,
+            code: "too_small",
+            minimum: Number.MIN_SAFE_INTEGER,
+            note: "Integers must be within the safe integer range.",
+            inst,
+            origin,
+            inclusive: true,
+            continue: !def.abort
+          });
+        }
+        return;
+      }
+    }
+    if (input < minimum) {
+      payload.issues.push({
+        origin: "number",
+        input,
+        code: "too_small",
+        minimum,
+        inclusive: true,
+        inst,
+        continue: !def.abort
+      });
+    }
+    if (input > maximum) {
+      payload.issues.push({
+        origin: "number",
+        input,
+        code: "too_big",
+        maximum,
+        inclusive: true,
+        inst,
+        continue: !def.abort
+      });
+    }
+  };
+});
+var $ZodCheckMinLength = /* @__PURE__ */ $constructor("$ZodCheckMinLength", (inst, def) => {
+  var _a4;
+  var _a3;
+  $ZodCheck.init(inst, def);
+  (_a4 = (_a3 = inst._zod.def).when) != null ? _a4 : _a3.when = _whenHasLength;
+  inst._zod.check = (payload) => {
+    const input = payload.value;
+    const units = input.length;
+    const length = typeof input === "string" && units >= def.minimum && units < def.minimum * 2 ? codePointLength(input) : units;
+    if (length >= def.minimum)
+      return;
+    const origin = getLengthableOrigin(input);
+    payload.issues.push({
+      origin,
+      code: "too_small",
+      minimum: def.minimum,
+      inclusive: true,
+      input,
       inst,
       continue: !def.abort
     });
@@ -852,6 +996,27 @@ function standardProps(inst) {
     version: 1
   };
 }
+var $ZodString = /* @__PURE__ */ $constructor("$ZodString", (inst, def) => {
+  var _a3;
+  $ZodType.init(inst, def);
+  inst._zod.pattern = (_a3 = def.pattern) != null ? _a3 : anyString;
+  inst._zod.parse = (payload, _) => {
+    if (def.coerce)
+      try {
+        payload.value = String(payload.value);
+      } catch (_2) {
+      }
+    if (typeof payload.value === "string")
+      return payload;
+    payload.issues.push({
+      expected: "string",
+      code: "invalid_type",
+      input: payload.value,
+      inst
+    });
+    return payload;
+  };
+});
 var $ZodNumber = /* @__PURE__ */ $constructor("$ZodNumber", (inst, def) => {
   $ZodType.init(inst, def);
   inst._zod.pattern = number;
@@ -875,6 +1040,14 @@ var $ZodNumber = /* @__PURE__ */ $constructor("$ZodNumber", (inst, def) => {
     return payload;
   };
 });
+var $ZodNumberFormat = /* @__PURE__ */ $constructor("$ZodNumberFormat", (inst, def) => {
+  $ZodCheckNumberFormat.init(inst, def);
+  $ZodNumber.init(inst, def);
+});
+var $ZodUnknown = /* @__PURE__ */ $constructor("$ZodUnknown", (inst, def) => {
+  $ZodType.init(inst, def);
+  inst._zod.parse = (payload) => payload;
+});
 var $ZodNever = /* @__PURE__ */ $constructor("$ZodNever", (inst, def) => {
   $ZodType.init(inst, def);
   inst._zod.parse = (payload, _ctx) => {
@@ -886,6 +1059,74 @@ var $ZodNever = /* @__PURE__ */ $constructor("$ZodNever", (inst, def) => {
     });
     return payload;
   };
+});
+function capSize(inst, size) {
+  const caps = sizeCaps(inst._zod.def.checks);
+  if (!caps.length)
+    return;
+  const cap = Math.min(...caps.map((c) => c[0]));
+  const parse2 = inst._zod.parse;
+  inst._zod.parse = (payload, ctx) => {
+    const n = size(payload.value);
+    if (n > cap && !(ctx == null ? void 0 : ctx.skipChecks) && (ctx == null ? void 0 : ctx.direction) !== "backward") {
+      for (const [max, ch] of sizeCaps(inst._zod.def.checks)) {
+        if (n > max && ch._zod.def.when(payload)) {
+          const start = payload.issues.length;
+          ch._zod.check(payload);
+          payload.issues[start].continue = false;
+          attachSchema(payload.issues, start, inst);
+          return payload;
+        }
+      }
+    }
+    return parse2(payload, ctx);
+  };
+}
+var arraySize = (input) => Array.isArray(input) ? input.length : -1;
+function handleArrayResult(result, final, index) {
+  if (result.issues.length) {
+    final.issues.push(...prefixIssues(index, result.issues));
+  }
+  final.value[index] = result.value;
+}
+var $ZodArray = /* @__PURE__ */ $constructor("$ZodArray", (inst, def) => {
+  $ZodType.init(inst, def);
+  const memo = globalConfig.memoizer;
+  memo == null ? void 0 : memo.attach(inst);
+  inst._zod.parse = (payload, ctx) => {
+    const input = payload.value;
+    if (!Array.isArray(input)) {
+      payload.issues.push({
+        expected: "array",
+        code: "invalid_type",
+        input,
+        inst
+      });
+      return payload;
+    }
+    payload.value = memo ? memo.alloc(inst, payload, Array(input.length), ctx) : Array(input.length);
+    const proms = [];
+    const abortEarly = ctx == null ? void 0 : ctx.abortEarly;
+    for (let i = 0; i < input.length; i++) {
+      const item = input[i];
+      const result = def.element._zod.run({
+        value: item,
+        issues: []
+      }, ctx);
+      if (result instanceof Promise) {
+        proms.push(result.then((result2) => handleArrayResult(result2, payload, i)));
+      } else {
+        handleArrayResult(result, payload, i);
+        if (abortEarly && result.issues.length !== 0 && aborted(result))
+          break;
+      }
+    }
+    if (proms.length) {
+      return Promise.all(proms).then(() => payload);
+    }
+    return payload;
+  };
+  capSize(inst, arraySize);
 });
 function handlePropertyResult(result, final, key, input, optin, optout) {
   const isPresent = key in input;
@@ -1273,6 +1514,23 @@ var $ZodOptional = /* @__PURE__ */ $constructor("$ZodOptional", (inst, def) => {
     return def.innerType._zod.run(payload, ctx);
   };
 });
+var $ZodNullable = /* @__PURE__ */ $constructor("$ZodNullable", (inst, def) => {
+  $ZodType.init(inst, def);
+  defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin);
+  defineLazyInternal(inst, "optout", (zod) => zod.def.innerType._zod.optout);
+  defineLazyInternal(inst, "pattern", (zod) => {
+    const pattern = zod.def.innerType._zod.pattern;
+    return pattern ? new RegExp(`^(${cleanRegex(pattern.source)}|null)$`) : void 0;
+  });
+  defineLazyInternal(inst, "values", (zod) => {
+    return zod.def.innerType._zod.values ? /* @__PURE__ */ new Set([...zod.def.innerType._zod.values, null]) : void 0;
+  });
+  inst._zod.parse = (payload, ctx) => {
+    if (payload.value === null)
+      return payload;
+    return def.innerType._zod.run(payload, ctx);
+  };
+});
 
 // node_modules/zod/v4/core/api.js
 function snapshotChecks(def) {
@@ -1281,8 +1539,27 @@ function snapshotChecks(def) {
   return def;
 }
 // @__NO_SIDE_EFFECTS__
+function _string(Class, params) {
+  return new Class(snapshotChecks(__spreadValues({ type: "string" }, normalizeParams(params))));
+}
+// @__NO_SIDE_EFFECTS__
 function _number(Class, params) {
   return new Class(snapshotChecks(__spreadValues({ type: "number", checks: [] }, normalizeParams(params))));
+}
+// @__NO_SIDE_EFFECTS__
+function _int(Class, params) {
+  return new Class(__spreadValues({
+    type: "number",
+    check: "number_format",
+    abort: false,
+    format: "safeint"
+  }, normalizeParams(params)));
+}
+// @__NO_SIDE_EFFECTS__
+function _unknown(Class) {
+  return new Class({
+    type: "unknown"
+  });
 }
 // @__NO_SIDE_EFFECTS__
 function _never(Class, params) {
@@ -1306,6 +1583,14 @@ function _gte(value, params) {
   }, normalizeParams(params)), {
     value,
     inclusive: true
+  }));
+}
+// @__NO_SIDE_EFFECTS__
+function _minLength(minimum, params) {
+  return new $ZodCheckMinLength(__spreadProps(__spreadValues({
+    check: "min_length"
+  }, normalizeParams(params)), {
+    minimum
   }));
 }
 
@@ -1360,6 +1645,14 @@ var ZodMiniType = /* @__PURE__ */ $constructor("ZodMiniType", (inst, def) => {
     return args.length === 0 ? fn(this) : fn(this, ...args);
   }
 });
+var ZodMiniString = /* @__PURE__ */ $constructor("ZodMiniString", (inst, def) => {
+  $ZodString.init(inst, def);
+  ZodMiniType.init(inst, def);
+});
+// @__NO_SIDE_EFFECTS__
+function string2(params) {
+  return _string(ZodMiniString, params);
+}
 var ZodMiniNumber = /* @__PURE__ */ $constructor("ZodMiniNumber", (inst, def) => {
   $ZodNumber.init(inst, def);
   ZodMiniType.init(inst, def);
@@ -1368,6 +1661,21 @@ var ZodMiniNumber = /* @__PURE__ */ $constructor("ZodMiniNumber", (inst, def) =>
 function number2(params) {
   return _number(ZodMiniNumber, params);
 }
+var ZodMiniNumberFormat = /* @__PURE__ */ $constructor("ZodMiniNumberFormat", (inst, def) => {
+  $ZodNumberFormat.init(inst, def);
+  ZodMiniNumber.init(inst, def);
+});
+function int(params) {
+  return _int(ZodMiniNumberFormat, params);
+}
+var ZodMiniUnknown = /* @__PURE__ */ $constructor("ZodMiniUnknown", (inst, def) => {
+  $ZodUnknown.init(inst, def);
+  ZodMiniType.init(inst, def);
+});
+// @__NO_SIDE_EFFECTS__
+function unknown() {
+  return _unknown(ZodMiniUnknown);
+}
 var ZodMiniNever = /* @__PURE__ */ $constructor("ZodMiniNever", (inst, def) => {
   $ZodNever.init(inst, def);
   ZodMiniType.init(inst, def);
@@ -1375,6 +1683,17 @@ var ZodMiniNever = /* @__PURE__ */ $constructor("ZodMiniNever", (inst, def) => {
 // @__NO_SIDE_EFFECTS__
 function never(params) {
   return _never(ZodMiniNever, params);
+}
+var ZodMiniArray = /* @__PURE__ */ $constructor("ZodMiniArray", (inst, def) => {
+  $ZodArray.init(inst, def);
+  ZodMiniType.init(inst, def);
+});
+// @__NO_SIDE_EFFECTS__
+function array(element, params) {
+  return new ZodMiniArray(__spreadValues({
+    type: "array",
+    element
+  }, normalizeParams(params)));
 }
 var ZodMiniObject = /* @__PURE__ */ $constructor("ZodMiniObject", (inst, def) => {
   $ZodObject.init(inst, def);
@@ -1398,6 +1717,14 @@ function strictObject(shape, params) {
   }, normalizeParams(params)));
 }
 // @__NO_SIDE_EFFECTS__
+function looseObject(shape, params) {
+  return new ZodMiniObject(__spreadValues({
+    type: "object",
+    shape,
+    catchall: /* @__PURE__ */ unknown()
+  }, normalizeParams(params)));
+}
+// @__NO_SIDE_EFFECTS__
 function partial2(schema, mask) {
   var _a3;
   const def = schema._zod.def;
@@ -1413,6 +1740,21 @@ var ZodMiniRecord = /* @__PURE__ */ $constructor("ZodMiniRecord", (inst, def) =>
   $ZodRecord.init(inst, def);
   ZodMiniType.init(inst, def);
 });
+// @__NO_SIDE_EFFECTS__
+function record(keyType, valueType, params) {
+  if (!valueType || !valueType._zod) {
+    return new ZodMiniRecord(__spreadValues({
+      type: "record",
+      keyType: /* @__PURE__ */ string2(),
+      valueType: keyType
+    }, normalizeParams(valueType)));
+  }
+  return new ZodMiniRecord(__spreadValues({
+    type: "record",
+    keyType,
+    valueType
+  }, normalizeParams(params)));
+}
 // @__NO_SIDE_EFFECTS__
 function partialRecord(keyType, valueType, params) {
   return new ZodMiniRecord(__spreadProps(__spreadValues({
@@ -1444,6 +1786,17 @@ var ZodMiniOptional = /* @__PURE__ */ $constructor("ZodMiniOptional", (inst, def
 function optional(innerType) {
   return new ZodMiniOptional({
     type: "optional",
+    innerType
+  });
+}
+var ZodMiniNullable = /* @__PURE__ */ $constructor("ZodMiniNullable", (inst, def) => {
+  $ZodNullable.init(inst, def);
+  ZodMiniType.init(inst, def);
+});
+// @__NO_SIDE_EFFECTS__
+function nullable(innerType) {
+  return new ZodMiniNullable({
+    type: "nullable",
     innerType
   });
 }
@@ -1534,8 +1887,61 @@ function parsePlan(input) {
   return plan2;
 }
 
+// contract/openfaas.ts
+var TALK_RULE = {
+  thresholdRps: 5,
+  windowS: 10,
+  forS: 5,
+  repeatS: 60,
+  step: 5,
+  maxReplicas: 20
+};
+var stringMap = optional(nullable(record(string2(), string2())));
+var functionDeployment = looseObject({
+  service: string2().check(_minLength(1)),
+  image: string2(),
+  namespace: optional(string2()),
+  envProcess: optional(string2()),
+  envVars: stringMap,
+  labels: stringMap,
+  annotations: stringMap,
+  secrets: optional(nullable(array(string2())))
+});
+var deleteFunctionRequest = looseObject({
+  functionName: string2().check(_minLength(1)),
+  namespace: optional(string2())
+});
+var scaleRequest = object({
+  serviceName: optional(string2()),
+  replicas: number2().check(int(), _gte(0), _lte(100))
+});
+
 // loadgen/src/core/plan.ts
-function stagesFor(plan2) {
+var TALK_DEMO = {
+  thresholdRps: TALK_RULE.thresholdRps,
+  windowS: TALK_RULE.windowS,
+  forS: TALK_RULE.forS,
+  repeatS: TALK_RULE.repeatS,
+  stepsToMax: Math.ceil(TALK_RULE.maxReplicas / TALK_RULE.step)
+};
+function seedDemoShape(plan2, rule = TALK_DEMO) {
+  const weighted = Object.values(shares(plan2.ratio)).filter((s) => s > 0);
+  const smallest = weighted.length ? Math.min(...weighted) : 1;
+  const high = Math.max(plan2.rate, Math.ceil(2 * rule.thresholdRps / smallest));
+  const low = Math.min(1, rule.thresholdRps / 2);
+  const detectS = rule.windowS + rule.forS;
+  return {
+    high,
+    low,
+    rampS: Math.max(1, detectS),
+    // The first firing, a repeat for each further step to max, and as long again at max.
+    holdS: detectS + (rule.stepsToMax - 1) * rule.repeatS + Math.max(1, detectS),
+    downS: Math.max(1, rule.forS),
+    // The window empties (the alert resolves, replicas go back to min) and the connections drain.
+    quietS: Math.max(3, 3 * rule.windowS)
+  };
+}
+function stagesFor(plan2, rule = TALK_DEMO) {
   const { rate } = plan2;
   const d = plan2.durationS > 0 ? plan2.durationS : 60;
   switch (plan2.profile) {
@@ -1566,14 +1972,14 @@ function stagesFor(plan2) {
       };
     }
     case "seed-demo": {
-      const high = Math.max(rate, 20);
+      const shape = seedDemoShape(plan2, rule);
       return {
-        startRate: 1,
+        startRate: shape.low,
         stages: [
-          { durationS: 15, target: high },
-          { durationS: 150, target: high },
-          { durationS: 5, target: 1 },
-          { durationS: 70, target: 1 }
+          { durationS: shape.rampS, target: shape.high },
+          { durationS: shape.holdS, target: shape.high },
+          { durationS: shape.downS, target: shape.low },
+          { durationS: shape.quietS, target: shape.low }
         ]
       };
     }

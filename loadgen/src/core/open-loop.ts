@@ -2,7 +2,7 @@ import { TARGET_FUNCTIONS, type TargetFunction } from '../../../contract/functio
 import { mergePlan, type Plan, type PlanChange } from '../../../contract/plan.ts';
 import type { RunResults, SecondStats } from '../../../contract/results.ts';
 import { RatioPicker } from './picker.ts';
-import { rateAt, shares, totalDurationS } from './plan.ts';
+import { type DemoRule, rateAt, shares, TALK_DEMO, totalDurationS } from './plan.ts';
 import { type Outcome, Recorder } from './recorder.ts';
 import { Scheduler } from './scheduler.ts';
 
@@ -14,6 +14,8 @@ export interface OpenLoopOptions {
   maxInFlight: number;
   /** Starts one request; the engine calls `complete` when it ends. */
   send: (fn: TargetFunction, intendedMs: number) => void;
+  /** The rule the seed-demo profile is shaped from (default: the talk's). */
+  demoRule?: DemoRule;
 }
 
 /**
@@ -33,12 +35,14 @@ export class OpenLoop {
   private share: Record<string, number>;
   private readonly seconds: SecondStats[] = [];
   private stopping = false;
+  private readonly rule: DemoRule;
 
   constructor(private readonly options: OpenLoopOptions) {
     this.plan = options.plan;
+    this.rule = options.demoRule ?? TALK_DEMO;
     this.startMs = options.now();
     this.recorder = new Recorder(TARGET_FUNCTIONS, this.startMs);
-    this.scheduler = new Scheduler(rateAt(this.plan, 0), this.startMs);
+    this.scheduler = new Scheduler(rateAt(this.plan, 0, this.rule), this.startMs);
     this.picker = new RatioPicker(this.plan.ratio);
     this.share = shares(this.plan.ratio);
   }
@@ -59,16 +63,16 @@ export class OpenLoop {
 
   /** True once the plan has run its length or stop() was called. */
   get finished(): boolean {
-    return this.stopping || (this.options.now() - this.startMs) / 1000 >= totalDurationS(this.plan);
+    return this.stopping || (this.options.now() - this.startMs) / 1000 >= totalDurationS(this.plan, this.rule);
   }
 
   /** Sends what is due; returns the seconds that closed since the last tick. */
   tick(): SecondStats[] {
     const now = this.options.now();
-    const endMs = this.startMs + totalDurationS(this.plan) * 1000;
+    const endMs = this.startMs + totalDurationS(this.plan, this.rule) * 1000;
     // The last instant that still belongs to the plan: a late tick finishes its final interval.
     const until = Math.min(now, endMs - 1e-6);
-    const rate = this.stopping ? 0 : rateAt(this.plan, (until - this.startMs) / 1000);
+    const rate = this.stopping ? 0 : rateAt(this.plan, (until - this.startMs) / 1000, this.rule);
     this.scheduler.setRate(rate, Math.min(now, endMs));
     for (const fn of TARGET_FUNCTIONS)
       this.recorder.dialled(fn, now, now < endMs ? rate * (this.share[fn] ?? 0) : 0);

@@ -1,4 +1,5 @@
 import { TARGET_FUNCTIONS, type TargetFunction } from '../../../contract/functions.ts';
+import { type AlertRule, TALK_RULE } from '../../../contract/openfaas.ts';
 import { DEFAULT_PLAN, type Plan, parsePlan } from '../../../contract/plan.ts';
 
 /**
@@ -12,8 +13,46 @@ export interface Stage {
   target: number;
 }
 
+/** What the seed-demo profile is shaped from: an alert rule and how many scale-ups take a function from min to max. */
+export interface DemoRule extends AlertRule {
+  stepsToMax: number;
+}
+
+/** The talk's: 5 calls/s over 10 s for 5 s, then 1 → 5 → 10 → 15 → 20 a minute apart. */
+export const TALK_DEMO: DemoRule = {
+  thresholdRps: TALK_RULE.thresholdRps,
+  windowS: TALK_RULE.windowS,
+  forS: TALK_RULE.forS,
+  repeatS: TALK_RULE.repeatS,
+  stepsToMax: Math.ceil(TALK_RULE.maxReplicas / TALK_RULE.step),
+};
+
+/** The whole scaling story: the peak rate it needs and how long each act lasts. */
+export function seedDemoShape(plan: Pick<Plan, 'rate' | 'ratio'>, rule: DemoRule = TALK_DEMO) {
+  const weighted = Object.values(shares(plan.ratio)).filter((s) => s > 0);
+  const smallest = weighted.length ? Math.min(...weighted) : 1;
+  // Every function of the load at twice the threshold, so each alert fires and keeps firing.
+  const high = Math.max(plan.rate, Math.ceil((2 * rule.thresholdRps) / smallest));
+  // Quiet enough that every function is under the threshold, so each alert resolves.
+  const low = Math.min(1, rule.thresholdRps / 2);
+  const detectS = rule.windowS + rule.forS; // from a rate above the threshold to the first firing
+  return {
+    high,
+    low,
+    rampS: Math.max(1, detectS),
+    // The first firing, a repeat for each further step to max, and as long again at max.
+    holdS: detectS + (rule.stepsToMax - 1) * rule.repeatS + Math.max(1, detectS),
+    downS: Math.max(1, rule.forS),
+    // The window empties (the alert resolves, replicas go back to min) and the connections drain.
+    quietS: Math.max(3, 3 * rule.windowS),
+  };
+}
+
 /** The shape of each profile; seed-demo ignores durationS: its length is what autoscaling needs. */
-export function stagesFor(plan: Pick<Plan, 'rate' | 'profile' | 'durationS'>): {
+export function stagesFor(
+  plan: Pick<Plan, 'rate' | 'profile' | 'durationS' | 'ratio'>,
+  rule: DemoRule = TALK_DEMO,
+): {
   startRate: number;
   stages: Stage[];
 } {
@@ -47,31 +86,29 @@ export function stagesFor(plan: Pick<Plan, 'rate' | 'profile' | 'durationS'>): {
       };
     }
     case 'seed-demo': {
-      // Above the 5 calls/s alert long enough for several scale-ups, then quiet so the
-      // alert resolves and the replicas go back to min.
-      const high = Math.max(rate, 20);
+      const shape = seedDemoShape(plan, rule);
       return {
-        startRate: 1,
+        startRate: shape.low,
         stages: [
-          { durationS: 15, target: high },
-          { durationS: 150, target: high },
-          { durationS: 5, target: 1 },
-          { durationS: 70, target: 1 },
+          { durationS: shape.rampS, target: shape.high },
+          { durationS: shape.holdS, target: shape.high },
+          { durationS: shape.downS, target: shape.low },
+          { durationS: shape.quietS, target: shape.low },
         ],
       };
     }
   }
 }
 
-export function totalDurationS(plan: Plan): number {
+export function totalDurationS(plan: Plan, rule: DemoRule = TALK_DEMO): number {
   if (plan.profile === 'constant' && plan.durationS === 0) return Number.POSITIVE_INFINITY;
-  return stagesFor(plan).stages.reduce((s, st) => s + st.durationS, 0);
+  return stagesFor(plan, rule).stages.reduce((s, st) => s + st.durationS, 0);
 }
 
 /** The total rate at `tS` seconds into the plan: piecewise linear through the stages. */
-export function rateAt(plan: Plan, tS: number): number {
+export function rateAt(plan: Plan, tS: number, rule: DemoRule = TALK_DEMO): number {
   if (plan.profile === 'constant') return plan.durationS === 0 || tS < plan.durationS ? plan.rate : 0;
-  const { startRate, stages } = stagesFor(plan);
+  const { startRate, stages } = stagesFor(plan, rule);
   let from = startRate;
   let t0 = 0;
   for (const st of stages) {

@@ -3,6 +3,7 @@ import type { TargetFunction } from '../../../contract/functions.ts';
 import type { Plan, PlanChange } from '../../../contract/plan.ts';
 import type { EngineName, RunResults, SecondStats } from '../../../contract/results.ts';
 import { OpenLoop } from './open-loop.ts';
+import type { DemoRule } from './plan.ts';
 import { type RequestSpec, requestFor } from './requests.ts';
 
 /** Sends one call; resolves with what came back and never rejects (no answer is a Failure). */
@@ -26,6 +27,8 @@ export interface RunOptions {
   transport: Transport;
   /** Every second, the cats, and the end, as the engine protocol has them. */
   onEvent?: (event: EngineEvent) => void;
+  /** The rule the seed-demo profile is shaped from (default: the talk's). */
+  demoRule?: DemoRule;
 }
 
 /** A run under way. */
@@ -49,6 +52,7 @@ export function runOpenLoop(options: RunOptions): LoadRun {
     plan: options.plan,
     now: clock,
     maxInFlight: options.maxInFlight,
+    ...(options.demoRule ? { demoRule: options.demoRule } : {}),
     send: (fn, intendedMs) => {
       options
         .transport(fn, requestFor(fn, loop.plan))

@@ -3,6 +3,7 @@ import type { Answer, EngineEvent } from '../../../contract/engine.ts';
 import { REQUEST_TIMEOUT_HEADER } from '../../../contract/functions.ts';
 import type { Plan, PlanChange } from '../../../contract/plan.ts';
 import type { RunResults } from '../../../contract/results.ts';
+import type { DemoRule } from '../core/plan.ts';
 import { type LoadRun, runOpenLoop, type Transport } from '../core/run.ts';
 
 export interface EngineOptions {
@@ -16,6 +17,8 @@ export interface EngineOptions {
   timeoutMs: number;
   /** Each finished second (one entry per function) and the end, as the engine protocol has them. */
   onEvent?: (event: EngineEvent) => void;
+  /** The rule the seed-demo profile is shaped from (default: the talk's). */
+  demoRule?: DemoRule;
 }
 
 const TICK_MS = 1;
@@ -106,6 +109,7 @@ export class LoadEngine {
         },
         transport: undiciTransport(this.pool, this.basePath, this.options.timeoutMs),
         ...(this.options.onEvent ? { onEvent: this.options.onEvent } : {}),
+        ...(this.options.demoRule ? { demoRule: this.options.demoRule } : {}),
       });
       this.current = run;
       for (const change of this.pending.splice(0)) run.update(change);
