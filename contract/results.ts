@@ -67,6 +67,18 @@ export interface SystemSample {
   db?: DbSample;
 }
 
+export const NOTE_KINDS = ['load', 'scale', 'errors', 'status'] as const;
+
+/** One line of a run's story, as `npm run demo` tells it: the load's phases, scaling, first errors. */
+export interface RunNote {
+  /** Seconds since the run started. */
+  t: number;
+  kind: (typeof NOTE_KINDS)[number];
+  /** The function it is about, if one. */
+  fn?: string;
+  text: string;
+}
+
 /** What a run exports: the same shape from the browser app (JSON) and `npm run load --out`. */
 export interface RunResults {
   version: 1;
@@ -78,6 +90,8 @@ export interface RunResults {
   summary: FunctionSummary[];
   /** The stack during the run, where the engine could read it (absent from k6's). */
   system?: SystemSample[];
+  /** The run's story, where it was told (`npm run demo`, the app's demo). */
+  notes?: RunNote[];
 }
 
 const count = z.number().check(z.minimum(0));
@@ -120,6 +134,9 @@ const runResultsSchema = z.object({
         ),
       }),
     ),
+  ),
+  notes: z.optional(
+    z.array(z.object({ t: z.number(), kind: z.enum(NOTE_KINDS), fn: z.optional(z.string()), text: z.string() })),
   ),
 });
 

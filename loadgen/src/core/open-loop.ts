@@ -63,7 +63,9 @@ export class OpenLoop {
 
   /** True once the plan has run its length or stop() was called. */
   get finished(): boolean {
-    return this.stopping || (this.options.now() - this.startMs) / 1000 >= totalDurationS(this.plan, this.rule);
+    return (
+      this.stopping || (this.options.now() - this.startMs) / 1000 >= totalDurationS(this.plan, this.rule)
+    );
   }
 
   /** Sends what is due; returns the seconds that closed since the last tick. */

@@ -1,16 +1,20 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { request } from 'undici';
 import { z } from 'zod';
-import { type DbStats, STRATEGIES } from '../../../contract/functions.ts';
+import { STRATEGIES } from '../../../contract/functions.ts';
 import { PROFILES } from '../../../contract/plan.ts';
-import type { FunctionSummary, RunResults } from '../../../contract/results.ts';
-import { runMain, UsageError } from '../../../functions/lib/cli.ts';
+import type { RunResults } from '../../../contract/results.ts';
+import { runMain } from '../../../functions/lib/cli.ts';
 import { httpUrl, int, parseEnv, type VariableSpec } from '../../../functions/lib/env.ts';
 import { planFromText, totalDurationS } from '../core/plan.ts';
-import { reportAssets } from '../report/assets.ts';
-import { renderReport } from '../report/render.ts';
 import { LoadEngine } from './engine.ts';
+import {
+  authHeaders,
+  checkTarget,
+  problemPrinter,
+  storedCats,
+  summarise,
+  writeOutputs,
+} from './gateway-client.ts';
 import { progressPrinter } from './progress.ts';
 import { SystemWatcher } from './system.ts';
 
@@ -96,101 +100,6 @@ function parse() {
     ['--target', '--max-in-flight', '--connections', '--timeout-ms'],
   );
   return { values, flags, plan: planFromText(values) };
-}
-
-/** Like k6's setup(): no load is aimed at a target where no gateway answers. */
-async function checkTarget(target: string): Promise<void> {
-  const url = `${target.replace(/\/+$/, '')}/healthz`;
-  try {
-    const res = await request(url, { headersTimeout: 3000, bodyTimeout: 3000 });
-    await res.body.dump();
-    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
-  } catch (err) {
-    const reason = (err as { code?: string }).code ?? (err as Error).message;
-    throw new UsageError(
-      `no gateway answers at ${target} (GET /healthz: ${reason}); start one with npm start, or set --target`,
-    );
-  }
-}
-
-/** How many cats dbstats reports, or undefined when it does not answer (it is not required). */
-async function storedCats(target: string): Promise<number | undefined> {
-  try {
-    const res = await request(`${target.replace(/\/+$/, '')}/function/dbstats`, {
-      headersTimeout: 3000,
-      bodyTimeout: 3000,
-    });
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      return undefined;
-    }
-    return ((await res.body.json()) as DbStats).rows;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Basic auth for /system/*, from --auth-user and a password file (never a password on the command line). */
-async function authHeaders(user?: string, passwordFile?: string): Promise<Record<string, string>> {
-  if (!user && !passwordFile) return {};
-  if (!user || !passwordFile) throw new UsageError('--auth-user and --auth-password-file go together');
-  let password: string;
-  try {
-    password = (await readFile(passwordFile, 'utf8')).trim();
-  } catch (err) {
-    throw new UsageError(
-      `cannot read --auth-password-file ${passwordFile}: ${(err as NodeJS.ErrnoException).code}`,
-    );
-  }
-  return { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
-}
-
-/** Says once per kind why the replicas or the database are missing from the results. */
-function problemPrinter(): (what: string) => void {
-  const said = new Set<string>();
-  return (what) => {
-    const kind = what.replace(/:.*/, '');
-    if (said.has(kind)) return;
-    said.add(kind);
-    const hint = what.endsWith('HTTP 401') ? ' (give --auth-user and --auth-password-file)' : '';
-    process.stderr.write(`load: not recorded while it fails: ${what}${hint}\n`);
-  };
-}
-
-async function writeOutputs(results: RunResults, out?: string, report?: string): Promise<void> {
-  if (out) {
-    await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
-    process.stderr.write(`results: ${out}\n`);
-  }
-  if (report) {
-    await writeFile(report, renderReport(results, await reportAssets()));
-    process.stderr.write(`report: ${report}\n`);
-  }
-}
-
-const errorsOf = (s: FunctionSummary) =>
-  Object.entries(s.byCode)
-    .map(([c, n]) => `${c}:${n}`)
-    .join(' ') || '0';
-
-function summarise(results: RunResults): void {
-  console.table(
-    Object.fromEntries(
-      results.summary.map((s) => [
-        s.fn,
-        {
-          count: s.completed,
-          'rate/s': s.rate,
-          'p50 ms': s.p50,
-          'p90 ms': s.p90,
-          'p99 ms': s.p99,
-          'max ms': s.max,
-          errors: errorsOf(s),
-          dropped: s.dropped,
-        },
-      ]),
-    ),
-  );
 }
 
 async function main(): Promise<void> {

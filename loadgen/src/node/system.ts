@@ -11,6 +11,8 @@ export interface SystemWatchOptions {
   headers?: Record<string, string>;
   /** Why a poll failed, each time one does (the caller rate-limits what it prints). */
   onProblem?: (what: string) => void;
+  /** Each sample as it is taken. */
+  onSample?: (sample: SystemSample) => void;
   functionsEveryMs?: number;
   dbEveryMs?: number;
 }
@@ -30,7 +32,7 @@ async function getJson<T>(url: string, headers: Record<string, string>, timeoutM
  * database beside the load.
  */
 export class SystemWatcher {
-  private readonly recorder: SystemRecorder;
+  readonly recorder: SystemRecorder;
   private readonly timers: Array<ReturnType<typeof setInterval>> = [];
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -42,6 +44,7 @@ export class SystemWatcher {
       async () => {
         const fns = await getJson<FunctionStatus[]>(`${base}/system/functions`, options.headers ?? {}, 2000);
         this.recorder.functions(Date.now(), fns);
+        options.onSample?.(this.recorder.samples.at(-1) as SystemSample);
       },
       '/system/functions',
     );
@@ -50,6 +53,7 @@ export class SystemWatcher {
       async () => {
         const stats = await getJson<DbStats>(`${base}/function/dbstats`, {}, 2000);
         this.recorder.db(Date.now(), stats);
+        options.onSample?.(this.recorder.samples.at(-1) as SystemSample);
       },
       'dbstats',
     );

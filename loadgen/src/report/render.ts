@@ -1,4 +1,5 @@
 import { type FunctionSummary, type RunResults, STATUS_CLASSES } from '../../../contract/results.ts';
+import { peaksOf } from '../core/summary.ts';
 
 /** What a report inlines so that it needs no network: uPlot's stylesheet and the chart script. */
 export interface ReportAssets {
@@ -24,6 +25,9 @@ const STYLE = `
   figcaption { font-weight: 600; margin-bottom: 0.3rem; }
   figcaption small { font-weight: normal; color: #999; }
   .u-legend { font-size: 0.8rem; }
+  #notes { list-style: none; padding: 0; margin: 0; font-size: 0.9rem; }
+  #notes .t { display: inline-block; min-width: 5.5em; color: #999; font-variant-numeric: tabular-nums; }
+  #notes [data-kind="scale"] { color: #6cb6ff; } #notes [data-kind="errors"] { color: #ff6b6b; }
 `;
 
 const ESCAPES: Record<string, string> = {
@@ -98,21 +102,28 @@ function planTable(results: RunResults): string {
 
 /** The peaks a reader looks for first: replicas and CPU per function, connections against the limit. */
 function peaksTable(results: RunResults): string {
-  const samples = results.system ?? [];
-  if (samples.length === 0)
+  if (!results.system?.length)
     return '<p class="meta" id="peaks">The engine did not record replicas or the database in this run.</p>';
-  const fns = [...new Set(samples.flatMap((s) => Object.keys(s.functions ?? {})))].sort();
-  const peak = (values: number[]) => (values.length ? String(Math.max(...values)) : '—');
-  const rows = fns.map((fn) => {
-    const of = samples.flatMap((s) => (s.functions?.[fn] ? [s.functions[fn]] : []));
-    const cpu = of.flatMap((f) => (f.cpu === undefined ? [] : [f.cpu]));
-    return `<tr data-fn="${escapeHtml(fn)}"><td>${escapeHtml(fn)}</td><td class="replicas">${peak(of.map((f) => f.replicas))}</td><td class="cpu">${peak(cpu)}</td></tr>`;
-  });
-  const db = samples.flatMap((s) => (s.db ? [s.db] : []));
-  const dbLine = db.length
-    ? `<p class="meta" id="db-peak">MySQL: at most <b>${peak(db.map((d) => d.threadsConnected))}</b> of ${peak(db.map((d) => d.maxConnections))} connections, <b>${peak(db.map((d) => d.queriesRunning))}</b> queries running at once; ${formatCount(db.at(-1)?.rows ?? 0)} rows stored at the end.</p>`
+  const peaks = peaksOf(results);
+  const rows = Object.entries(peaks.functions).map(
+    ([fn, p]) =>
+      `<tr data-fn="${escapeHtml(fn)}"><td>${escapeHtml(fn)}</td><td class="replicas">${p.replicas}</td><td class="cpu">${p.cpu ?? '—'}</td></tr>`,
+  );
+  const { db } = peaks;
+  const dbLine = db
+    ? `<p class="meta" id="db-peak">MySQL: at most <b>${db.threadsConnected}</b> of ${db.maxConnections} connections, <b>${peaks.queriesRunning}</b> queries running at once; ${formatCount(results.system.findLast((s) => s.db)?.db?.rows ?? 0)} rows stored at the end.</p>`
     : '';
   return `<table id="peaks"><thead><tr><th>function</th><th>peak replicas</th><th>peak CPU (millicores)</th></tr></thead><tbody>${rows.join('')}</tbody></table>${dbLine}`;
+}
+
+/** The run's story, where it was told (npm run demo). */
+function notesList(results: RunResults): string {
+  if (!results.notes?.length) return '';
+  const items = results.notes.map(
+    (n) =>
+      `<li data-kind="${n.kind}"><span class="t">t=${Math.round(n.t)} s</span> ${escapeHtml(n.text)}</li>`,
+  );
+  return `<h2>What happened</h2><ol id="notes">${items.join('')}</ol>`;
 }
 
 /** JSON that cannot end the script element it sits in. */
@@ -145,6 +156,7 @@ ${planTable(results)}
 ${summaryTable(results)}
 <h2>Replicas and database</h2>
 ${peaksTable(results)}
+${notesList(results)}
 <div id="charts"></div>
 <noscript><p class="meta">The charts need JavaScript; the tables above hold the run's numbers.</p></noscript>
 <script type="application/json" id="${RESULTS_ELEMENT_ID}">${inlineJson(results)}</script>
