@@ -95,6 +95,16 @@ export interface ServerStats {
   abortedConnects: number;
   connectionErrorsMaxConnections: number;
   uptimeSeconds: number;
+  /**
+   * The statement of another connection on the project's database that has run longest now
+   * (COMMAND 'Query' in the process list), its text cut to 120 characters; null when none runs.
+   */
+  longestQuery: LongestQuery | null;
+}
+
+export interface LongestQuery {
+  seconds: number;
+  statement: string;
 }
 
 /** One replica's pool. */

@@ -13,3 +13,8 @@ GRANT SELECT ON {{database}}.cats TO 'randshow'@'%';
 CREATE USER IF NOT EXISTS 'dbstats'@'%' IDENTIFIED BY {{dbstats_password}};
 ALTER USER 'dbstats'@'%' IDENTIFIED BY {{dbstats_password}};
 GRANT SELECT ON {{database}}.cats TO 'dbstats'@'%';
+-- dbstats is the monitoring function: it reports the longest statement running on the
+-- database, and the process list shows another user's threads only with PROCESS — the
+-- privilege every MySQL monitoring agent needs. It lets dbstats see statements, not change
+-- or stop them (that would be CONNECTION_ADMIN / SUPER).
+GRANT PROCESS ON *.* TO 'dbstats'@'%';

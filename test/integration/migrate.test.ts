@@ -80,6 +80,24 @@ describe('db:migrate', () => {
       await conn.end();
     },
   );
+
+  it('lets dbstats see other users’ threads in the process list (PROCESS), and randshow only its own', async () => {
+    const other = await as('randstore');
+    const [[thread]] = await other.query<mysql.RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
+    for (const [user, seen] of [
+      ['dbstats', 1],
+      ['randshow', 0],
+    ] as const) {
+      const conn = await as(user);
+      const [rows] = await conn.query<mysql.RowDataPacket[]>(
+        'SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?',
+        [thread?.id],
+      );
+      expect(rows, user).toHaveLength(seen);
+      await conn.end();
+    }
+    await other.end();
+  });
 });
 
 describe('db:migrate on a server with anonymous accounts', () => {

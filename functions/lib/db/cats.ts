@@ -1,6 +1,13 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { ServerStats, StorageEncoding, Strategy, TableStats } from '../../../contract/functions.ts';
+import type {
+  LongestQuery,
+  ServerStats,
+  StorageEncoding,
+  Strategy,
+  TableStats,
+} from '../../../contract/functions.ts';
 import type { Call } from '../call.ts';
+import { flavourOf, type ServerFlavour } from './bounded.ts';
 import type { Database } from './database.ts';
 
 export interface NewCat {
@@ -136,45 +143,84 @@ async function insert(db: Database, cat: NewCat, call?: Call): Promise<number> {
   return result.insertId;
 }
 
-async function tableStats(db: Database, call?: Call): Promise<TableStats> {
+/**
+ * Runs one read-only statement and resolves with its rows. The functions pass their
+ * Database's bounded() (time limit, the request's deadline, metrics); the monitoring plugin
+ * (check/) a plain mysql2 connection's query(), so both read the server the same way.
+ */
+export type ReadRows = <T>(name: string, sql: string, values: unknown[]) => Promise<T>;
+
+/** Rows and bytes in the cats table. */
+export async function readTableStats(read: ReadRows): Promise<TableStats> {
   // stored_bytes avoids reading every blob just to measure it.
-  const [row] = await db.bounded<RowDataPacket[]>(
+  const [row] = await read<RowDataPacket[]>(
     'table-stats',
     'SELECT COUNT(*) AS n, COALESCE(SUM(stored_bytes), 0) AS blob_bytes, COALESCE(SUM(original_bytes), 0) AS original FROM cats',
     [],
-    call,
   );
   return { rows: Number(row?.n), blobBytes: Number(row?.blob_bytes), originalBytes: Number(row?.original) };
 }
 
-async function serverStats(db: Database, call?: Call): Promise<ServerStats> {
-  const status = await db.bounded<RowDataPacket[]>(
+/** How long a statement has run, in seconds: MariaDB counts milliseconds too, MySQL 8 whole seconds only. */
+const RUNNING_SECONDS: Record<ServerFlavour, string> = { mariadb: 'TIME_MS / 1000', mysql: 'TIME' };
+const STATEMENT_CHARS = 120;
+
+/**
+ * The statement of another connection on this database that has run longest, or null. Other
+ * users' threads show only with the PROCESS privilege (sql/users.sql grants it to dbstats);
+ * without it the list holds the asker's own threads, which are left out, so it reads null.
+ */
+async function longestQuery(read: ReadRows, flavour: ServerFlavour): Promise<LongestQuery | null> {
+  const [row] = await read<RowDataPacket[]>(
+    'longest-query',
+    `SELECT ${RUNNING_SECONDS[flavour]} AS running_s, LEFT(INFO, ${STATEMENT_CHARS + 1}) AS info_head
+     FROM information_schema.PROCESSLIST
+     WHERE ID <> CONNECTION_ID() AND DB = DATABASE() AND COMMAND = 'Query' AND INFO IS NOT NULL
+     ORDER BY running_s DESC LIMIT 1`,
+    [],
+  );
+  if (!row) return null;
+  const statement = String(row.info_head);
+  return {
+    seconds: Number(row.running_s),
+    statement: statement.length > STATEMENT_CHARS ? `${statement.slice(0, STATEMENT_CHARS - 1)}…` : statement,
+  };
+}
+
+/** The server's connection counters and limits, and the longest statement running on this database. */
+export async function readServerStats(read: ReadRows): Promise<ServerStats> {
+  const status = await read<RowDataPacket[]>(
     'server-stats',
     `SHOW GLOBAL STATUS WHERE Variable_name IN (${STATUS_NAMES.map(() => '?').join(', ')})`,
     STATUS_NAMES,
-    call,
   );
-  const [vars] = await db.bounded<RowDataPacket[]>(
+  const [vars] = await read<RowDataPacket[]>(
     'server-stats',
     'SELECT @@max_connections AS max_connections, VERSION() AS version',
     [],
-    call,
   );
   const value = (name: string) =>
     Number(
       status.find((r) => String(r.Variable_name).toLowerCase() === name.toLowerCase())?.Value ?? Number.NaN,
     );
+  const version = String(vars?.version);
   return {
-    version: String(vars?.version),
+    version,
     threadsConnected: value('Threads_connected'),
-    // Needs no privilege, unlike the process list, which shows a user only its own threads.
+    // Needs no privilege, and counts every client's statements, whatever their database.
     queriesRunning: Math.max(0, value('Threads_running') - 1),
     maxUsedConnections: value('Max_used_connections'),
     maxConnections: Number(vars?.max_connections),
     abortedConnects: value('Aborted_connects'),
     connectionErrorsMaxConnections: value('Connection_errors_max_connections'),
     uptimeSeconds: value('Uptime'),
+    longestQuery: await longestQuery(read, flavourOf(version)),
   };
+}
+
+/** Reads as a function makes them: under the query time limit and the request's Call. */
+function boundedReads(db: Database, call?: Call): ReadRows {
+  return <T>(name: string, sql: string, values: unknown[]) => db.bounded<T>(name, sql, values, call);
 }
 
 /** All SQL of the functions lives here; callers get domain objects and AppErrors. */
@@ -195,7 +241,7 @@ export function createCatRepository(db: Database): CatRepository {
       );
       return row ? toCat(row) : null;
     },
-    tableStats: (call) => tableStats(db, call),
-    serverStats: (call) => serverStats(db, call),
+    tableStats: (call) => readTableStats(boundedReads(db, call)),
+    serverStats: (call) => readServerStats(boundedReads(db, call)),
   };
 }

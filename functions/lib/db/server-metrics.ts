@@ -2,6 +2,31 @@ import { Gauge, type Registry } from 'prom-client';
 import { type Logger, rateLimitedWarn } from '../log.ts';
 import type { CatRepository } from './cats.ts';
 
+/** Each gauge: its name, its help, and the value of a scrape's reading it shows. */
+const GAUGES: ReadonlyArray<[name: string, help: string, key: string]> = [
+  ['systembreaker_mysql_threads_connected', 'MySQL Threads_connected.', 'threads'],
+  [
+    'systembreaker_mysql_queries_running',
+    'Statements running on MySQL now, from every client (Threads_running, the scrape’s own not counted).',
+    'running',
+  ],
+  ['systembreaker_mysql_max_connections', 'MySQL max_connections.', 'max'],
+  ['systembreaker_mysql_max_used_connections', 'MySQL Max_used_connections.', 'maxUsed'],
+  ['systembreaker_mysql_aborted_connects', 'MySQL Aborted_connects (a counter on the server).', 'aborted'],
+  [
+    'systembreaker_mysql_connection_errors_max_connections',
+    'MySQL Connection_errors_max_connections: connections refused at max_connections (a counter on the server).',
+    'refused',
+  ],
+  [
+    'systembreaker_mysql_longest_query_seconds',
+    'How long the longest statement of another connection on the project’s database has run (0: none runs).',
+    'longest',
+  ],
+  ['systembreaker_cats_rows', 'Rows in the cats table.', 'rows'],
+  ['systembreaker_cats_blob_bytes', 'Bytes in the cats LONGBLOBs.', 'blob'],
+];
+
 /**
  * The MySQL server's own counters, read at scrape time by the dbstats function, so the
  * alert on connections near max_connections and the dashboard need no separate exporter.
@@ -31,6 +56,7 @@ export function registerServerMetrics(
         values.set('maxUsed', server.maxUsedConnections);
         values.set('aborted', server.abortedConnects);
         values.set('refused', server.connectionErrorsMaxConnections);
+        values.set('longest', server.longestQuery?.seconds ?? 0);
         values.set('rows', table.rows);
         values.set('blob', table.blobBytes);
       })
@@ -53,24 +79,5 @@ export function registerServerMetrics(
         else this.set(v);
       },
     });
-  gauge('systembreaker_mysql_threads_connected', 'MySQL Threads_connected.', 'threads');
-  gauge(
-    'systembreaker_mysql_queries_running',
-    'Statements running on MySQL now, from every client (Threads_running, the scrape’s own not counted).',
-    'running',
-  );
-  gauge('systembreaker_mysql_max_connections', 'MySQL max_connections.', 'max');
-  gauge('systembreaker_mysql_max_used_connections', 'MySQL Max_used_connections.', 'maxUsed');
-  gauge(
-    'systembreaker_mysql_aborted_connects',
-    'MySQL Aborted_connects (a counter on the server).',
-    'aborted',
-  );
-  gauge(
-    'systembreaker_mysql_connection_errors_max_connections',
-    'MySQL Connection_errors_max_connections: connections refused at max_connections (a counter on the server).',
-    'refused',
-  );
-  gauge('systembreaker_cats_rows', 'Rows in the cats table.', 'rows');
-  gauge('systembreaker_cats_blob_bytes', 'Bytes in the cats LONGBLOBs.', 'blob');
+  for (const [name, help, key] of GAUGES) gauge(name, help, key);
 }
