@@ -1,4 +1,5 @@
 import { errorCodeOf } from './errors.ts';
+import type { DemoRule } from './openfaas.ts';
 import type { Plan, PlanChange } from './plan.ts';
 import type { FunctionSummary, RunResults, SecondStats } from './results.ts';
 
@@ -8,7 +9,15 @@ import type { FunctionSummary, RunResults, SecondStats } from './results.ts';
  * as Server-Sent Events).
  */
 export type EngineCommand =
-  | { type: 'start'; target: string; plan: Plan; maxInFlight: number; timeoutMs: number }
+  | {
+      type: 'start';
+      target: string;
+      plan: Plan;
+      maxInFlight: number;
+      timeoutMs: number;
+      /** The rule the seed-demo profile is shaped from (default: the talk's). */
+      demoRule?: DemoRule;
+    }
   | { type: 'update'; change: PlanChange }
   | { type: 'stop' };
 

@@ -94,14 +94,26 @@ export interface AlertRule {
   repeatS: number;
 }
 
+/** What the seed-demo profile is shaped from: an alert rule and how many scale-ups take a function from min to max. */
+export interface DemoRule extends AlertRule {
+  stepsToMax: number;
+}
+
 /** `GET /system/scaling` of the local gateway: the policy and its alert rule. */
 export interface ScalingInfo {
   policy: string;
   rule: AlertRule;
+  /** Per function: how many times its policy scales it on the way from min to max. */
+  stepsToMax: Record<string, number>;
   /** Which answers the alert counts. */
   alertCodes: '200' | '2xx';
   /** How often the autoscaler looks at the rates, ms. */
   tickMs: number;
+}
+
+/** The rule a demo of these functions is shaped from: the gateway's, long enough for the slowest to reach max. */
+export function demoRuleOf(info: ScalingInfo, functions: readonly string[]): DemoRule {
+  return { ...info.rule, stepsToMax: Math.max(1, ...functions.map((fn) => info.stepsToMax[fn] ?? 1)) };
 }
 
 const stringMap = z.optional(z.nullable(z.record(z.string(), z.string())));

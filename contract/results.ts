@@ -136,7 +136,9 @@ const runResultsSchema = z.object({
     ),
   ),
   notes: z.optional(
-    z.array(z.object({ t: z.number(), kind: z.enum(NOTE_KINDS), fn: z.optional(z.string()), text: z.string() })),
+    z.array(
+      z.object({ t: z.number(), kind: z.enum(NOTE_KINDS), fn: z.optional(z.string()), text: z.string() }),
+    ),
   ),
 });
 

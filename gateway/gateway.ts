@@ -8,6 +8,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { request } from 'undici';
 import { errorBody } from '../contract/errors.ts';
+import { TARGET_FUNCTIONS } from '../contract/functions.ts';
+import { demoRuleOf } from '../contract/openfaas.ts';
 import { codedResponse } from '../functions/lib/errors.ts';
 import { hostnameOf } from '../functions/lib/hosts.ts';
 import { httpOrigin } from '../functions/lib/http.ts';
@@ -235,6 +237,11 @@ async function shutdown(server: Server, sets: Map<string, ReplicaSet>, liveLoad:
  * The local gateway: OpenFaaS's routes in front of replicas that are real processes,
  * with OpenFaaS's metric names and a choice of autoscaling policies.
  */
+function autoscalerFor(options: GatewayOptions, sets: Map<string, ReplicaSet>): Autoscaler {
+  const { policy, settings, windowMs, alertCodes, tickMs, log } = options;
+  return new Autoscaler([...sets.values()], { policy, settings, windowMs, alertCodes, tickMs, log });
+}
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { log } = options;
   const metrics = createGatewayMetrics();
@@ -246,15 +253,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let port = 0;
   // The engine calls the gateway on loopback even when it binds all addresses.
   const selfHost = ['0.0.0.0', '::'].includes(options.host) ? '127.0.0.1' : options.host;
-  const liveLoad = new LiveLoad(() => httpOrigin(selfHost, port));
-  const autoscaler = new Autoscaler([...sets.values()], {
-    policy: options.policy,
-    settings: options.settings,
-    windowMs: options.windowMs,
-    alertCodes: options.alertCodes,
-    tickMs: options.tickMs,
-    log,
-  });
+  const autoscaler = autoscalerFor(options, sets);
+  const liveLoad = new LiveLoad(
+    () => httpOrigin(selfHost, port),
+    undefined,
+    () => demoRuleOf(autoscaler.info(), TARGET_FUNCTIONS),
+  );
   const queue = new AsyncQueue({
     capacity: options.async?.capacity ?? 1000,
     concurrency: options.async?.concurrency ?? 4,

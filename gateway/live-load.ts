@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EngineCommand, EngineEvent } from '../contract/engine.ts';
+import type { DemoRule } from '../contract/openfaas.ts';
 import { mergePlan, type Plan, PlanError, parsePlan, parsePlanChange } from '../contract/plan.ts';
 import { Broadcast } from './broadcast.ts';
 import { GatewayError } from './errors.ts';
@@ -32,6 +33,8 @@ export class LiveLoad {
     /** The gateway's own URL: the only target the server engine may load. */
     private readonly target: () => string,
     private readonly maxInFlight = 512,
+    /** The gateway's own alert rule, which a seed-demo run is shaped from. */
+    private readonly demoRule?: () => DemoRule,
   ) {}
 
   get running(): boolean {
@@ -64,6 +67,7 @@ export class LiveLoad {
       plan,
       maxInFlight: this.maxInFlight,
       timeoutMs: TIMEOUT_MS,
+      ...(this.demoRule ? { demoRule: this.demoRule() } : {}),
     });
     return this.state();
   }

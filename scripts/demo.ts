@@ -185,6 +185,8 @@ async function main(): Promise<void> {
   try {
     const learned = await learnRule(gateway.url, headers);
     const shape = seedDemoShape(plan, learned.rule);
+    // The run records the peak it ran at, not the floor it was given.
+    plan.rate = shape.high;
     const { rule } = learned;
     say(
       [

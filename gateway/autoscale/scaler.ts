@@ -7,6 +7,7 @@ import {
   type PolicyName,
   type PolicySettings,
   type PolicyState,
+  scaleUpsToMax,
 } from './policies.ts';
 import { RateWindow } from './rate.ts';
 
@@ -50,6 +51,12 @@ export class Autoscaler {
         forS: settings.forMs / 1000,
         repeatS: settings.repeatMs / 1000,
       },
+      stepsToMax: Object.fromEntries(
+        this.sets.map((set) => [
+          set.name,
+          scaleUpsToMax(POLICIES[this.options.policy], set.spec.scale, settings),
+        ]),
+      ),
       alertCodes: this.options.alertCodes,
       tickMs: this.options.tickMs ?? 1000,
     };

@@ -1,34 +1,71 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScaleEvent } from '../../contract/openfaas.ts';
 import { parseRunResults, type RunResults } from '../../contract/results.ts';
 import type { LocalStack } from '../../gateway/local-stack.ts';
-import { runToEnd } from '../support/process.ts';
+import { launchChromium } from '../support/browser/harness.ts';
+import { ROOT, runToEnd } from '../support/process.ts';
 import { startTestStack } from '../support/stack.ts';
 
+const APP = path.join(ROOT, 'test-results', 'app-dist-demo');
 let stack: LocalStack;
 let out: string;
+let browser: Browser | undefined;
 
 beforeAll(async () => {
   // Community Edition's rule on a short clock: > 5 calls/s over 2 s for 1 s, +2 replicas every
   // 3 s up to the fixture's 4 (factor 50): 1 → 3 → 4, then back to 1.
-  stack = await startTestStack({
-    SCALING_POLICY: 'openfaas-ce',
-    ALERT_WINDOW_S: '2',
-    ALERT_FOR_S: '1',
-    ALERT_REPEAT_S: '3',
-    SCALER_TICK_MS: '250',
+  // The app as users get it, built apart from the other browser test's build.
+  await build({
+    configFile: path.join(ROOT, 'loadgen/vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir: APP },
   });
+  stack = await startTestStack(
+    {
+      SCALING_POLICY: 'openfaas-ce',
+      ALERT_WINDOW_S: '2',
+      ALERT_FOR_S: '1',
+      ALERT_REPEAT_S: '3',
+      SCALER_TICK_MS: '250',
+    },
+    [],
+    { staticDir: APP },
+  );
   out = await mkdtemp(path.join(tmpdir(), 'sb-demo-'));
 });
 afterAll(async () => {
+  await browser?.close();
   await stack?.stop();
   if (out) await rm(out, { recursive: true, force: true });
 });
 
 const demo = (...args: string[]) => runToEnd(['--import', 'tsx', 'scripts/demo.ts', ...args], {});
+
+/** The scale events the gateway recorded since a run started, as "randshow 1→3". */
+async function gatewayEvents(startedAt: string): Promise<string[]> {
+  const events = (await (await fetch(`${stack.gateway.url}/system/scale-events`)).json()) as ScaleEvent[];
+  return events
+    .filter((e) => Date.parse(e.at) >= Date.parse(startedAt))
+    .map((e) => `${e.function} ${e.from}→${e.to}`)
+    .sort();
+}
+
+const toldEvents = (results: RunResults) =>
+  (results.notes ?? [])
+    .filter((n) => n.kind === 'scale')
+    .map(
+      (n) =>
+        `${n.fn} ${n.text
+          .match(/(\d+) → (\d+)/)
+          ?.slice(1)
+          .join('→')}`,
+    )
+    .sort();
 
 async function newestRun(): Promise<{ file: string; results: RunResults }> {
   const files = (await readdir(out)).filter((f) => f.endsWith('.json')).sort();
@@ -121,5 +158,46 @@ describe('npm run demo', () => {
     expect(both.output.trim()).toBe(
       '--policy and --connection-mode are for a stack the demo starts; not with --target',
     );
+  });
+
+  it('plays in the app too: the story under the dial, its scale events marked on the replicas and connections charts', async () => {
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    await page.goto(`${stack.gateway.url}/`);
+    await page.getByRole('button', { name: "Play the talk's demo" }).click();
+    await page.getByRole('button', { name: 'Stop' }).waitFor();
+    await page.getByRole('button', { name: 'Start' }).waitFor({ timeout: 60_000 });
+    // The last scale events are polled every 2 s: wait until the resolutions are told.
+    await expect
+      .poll(() => page.locator('#story li[data-kind="scale"]').count(), { timeout: 10_000 })
+      .toBe(6);
+    expect(await page.locator('#story').textContent()).toContain('APIHighInvocationRate fired for randshow');
+    await page.screenshot({
+      path: path.join(ROOT, 'test-results', 'systembreaker-demo.png'),
+      fullPage: true,
+    });
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#export-json').click(),
+    ]);
+    const file = path.join(out, 'app-demo.json');
+    await download.saveAs(file);
+    const results = parseRunResults(JSON.parse(await readFile(file, 'utf8')));
+    expect(results.plan).toMatchObject({ profile: 'seed-demo', strategy: 'order-by-rand' });
+    expect(toldEvents(results)).toEqual(await gatewayEvents(results.startedAt));
+    for (const heading of ['Replicas (dashed: ready)', 'MySQL connections and queries running'])
+      expect(await page.locator(`sb-chart[heading="${heading}"]`).getAttribute('data-marks')).toBe('6');
+
+    // Its HTML report tells the story and marks the same events.
+    const [html] = await Promise.all([page.waitForEvent('download'), page.locator('#export-html').click()]);
+    const reportFile = path.join(out, 'app-demo.html');
+    await html.saveAs(reportFile);
+    const report = await browser.newPage();
+    await report.setContent(await readFile(reportFile, 'utf8'), { waitUntil: 'load' });
+    await report.waitForFunction(() => document.body.dataset.charts !== undefined);
+    expect(await report.locator('#notes li[data-kind="scale"]').count()).toBe(6);
+    for (const heading of ['Replicas (dashed: ready)', 'MySQL connections and queries running'])
+      expect(await report.locator(`figure[data-heading="${heading}"]`).getAttribute('data-marks')).toBe('6');
   });
 });

@@ -1,5 +1,6 @@
+import type uPlot from 'uplot';
 import type { AlignedData, Options } from 'uplot';
-import type { RunResults, SecondStats, SystemSample } from '../../../contract/results.ts';
+import type { RunNote, RunResults, SecondStats, SystemSample } from '../../../contract/results.ts';
 import { Timeline } from './timeline.ts';
 
 /** The charts of a run, live in the app and after it in the HTML report: one definition for both. */
@@ -18,6 +19,25 @@ export interface ChartSpec {
   /** The timeline's series drawn, in the order of `series`. */
   keys: string[];
   series: ChartSeries[];
+  /** Whether the story's scale events are marked on it. */
+  marked?: boolean;
+}
+
+/** A moment of the story drawn on a chart: a dashed line and a short label. */
+export interface ChartMark {
+  /** Epoch seconds. */
+  x: number;
+  label: string;
+}
+
+/** The scale events of a run's story as marks ("randshow 1→5"), on the wall clock it ran at. */
+export function marksOf(notes: readonly RunNote[], wallStart: number): ChartMark[] {
+  return notes.flatMap((n) => {
+    const change = /(\d+) → (\d+)/.exec(n.text);
+    return n.kind === 'scale' && change
+      ? [{ x: wallStart + n.t, label: `${n.fn} ${change[1]}→${change[2]}` }]
+      : [];
+  });
 }
 
 export const COLORS: Record<string, string> = {
@@ -122,6 +142,7 @@ function systemSpecs(deployed: readonly string[]): ChartSpec[] {
     {
       heading: 'Replicas (dashed: ready)',
       unit: 'replicas',
+      marked: true,
       keys: deployed.flatMap((f) => [`replicas.${f}`, `ready.${f}`]),
       series: deployed.flatMap((f) => [
         { label: f, stroke: colorOf(f), spanGaps: true },
@@ -137,6 +158,7 @@ function systemSpecs(deployed: readonly string[]): ChartSpec[] {
     {
       heading: 'MySQL connections and queries running',
       unit: 'threads',
+      marked: true,
       keys: ['db.threads', 'db.running', 'db.max'],
       series: [
         { label: 'Threads_connected', stroke: '#ff79c6', spanGaps: true },
@@ -158,9 +180,45 @@ function systemSpecs(deployed: readonly string[]): ChartSpec[] {
 
 export const CHART_HEIGHT = 180;
 
-/** uPlot's options for a chart over wall-clock seconds. */
-export function plotOptions(unit: string, series: readonly ChartSeries[], width: number): Options {
+/** Draws the marks the getter returns at each redraw, so new ones show with the next data. */
+function marksPlugin(marks: () => readonly ChartMark[]): uPlot.Plugin {
   return {
+    hooks: {
+      draw: [
+        (u: uPlot) => {
+          const { ctx, bbox } = u;
+          const dpr = globalThis.devicePixelRatio || 1;
+          ctx.save();
+          ctx.strokeStyle = '#bd93f9';
+          ctx.fillStyle = '#bd93f9';
+          ctx.font = `${10 * dpr}px sans-serif`;
+          ctx.textAlign = 'left';
+          ctx.setLineDash([3 * dpr, 3 * dpr]);
+          marks().forEach((mark, i) => {
+            const x = u.valToPos(mark.x, 'x', true);
+            if (x < bbox.left || x > bbox.left + bbox.width) return;
+            ctx.beginPath();
+            ctx.moveTo(x, bbox.top);
+            ctx.lineTo(x, bbox.top + bbox.height);
+            ctx.stroke();
+            ctx.fillText(mark.label, x + 3 * dpr, bbox.top + (10 + (i % 3) * 11) * dpr);
+          });
+          ctx.restore();
+        },
+      ],
+    },
+  };
+}
+
+/** uPlot's options for a chart over wall-clock seconds, with the story's marks where it has them. */
+export function plotOptions(
+  unit: string,
+  series: readonly ChartSeries[],
+  width: number,
+  marks?: () => readonly ChartMark[],
+): Options {
+  return {
+    ...(marks ? { plugins: [marksPlugin(marks)] } : {}),
     width: Math.max(width, 240),
     height: CHART_HEIGHT,
     legend: { live: false },

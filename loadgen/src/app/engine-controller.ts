@@ -1,5 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { EngineCommand, EngineEvent } from '../../../contract/engine.ts';
+import type { DemoRule } from '../../../contract/openfaas.ts';
 import { mergePlan, type Plan, type PlanChange } from '../../../contract/plan.ts';
 import type { FunctionSummary, RunResults, SecondStats } from '../../../contract/results.ts';
 import { readEvents } from './sse.ts';
@@ -35,7 +36,8 @@ export class EngineController implements ReactiveController {
   private seconds: SecondStats[] = [];
   private plan: Plan | undefined;
   private target = '';
-  private wallStart = 0;
+  /** The run's start, Unix seconds. */
+  wallStart = 0;
   private worker: Worker | undefined;
   private stream: AbortController | undefined;
   private headers: Record<string, string> = {};
@@ -63,7 +65,14 @@ export class EngineController implements ReactiveController {
     this.stream?.abort();
   }
 
-  async start(kind: EngineKind, target: string, plan: Plan, headers: Record<string, string>): Promise<void> {
+  /** Starts a run; `demoRule` shapes a seed-demo plan in the browser engine (the server engine uses its gateway's). */
+  async start(
+    kind: EngineKind,
+    target: string,
+    plan: Plan,
+    headers: Record<string, string>,
+    demoRule?: DemoRule,
+  ): Promise<void> {
     if (this.status !== 'idle') return;
     Object.assign(this, {
       kind,
@@ -84,6 +93,7 @@ export class EngineController implements ReactiveController {
       plan,
       maxInFlight: BROWSER_MAX_IN_FLIGHT,
       timeoutMs: ENGINE_TIMEOUT_MS,
+      ...(demoRule ? { demoRule } : {}),
     };
     if (kind === 'browser') {
       const worker = this.createWorker();

@@ -47,6 +47,7 @@ self.onmessage = (e: MessageEvent<EngineCommand>) => {
       maxInFlight: command.maxInFlight,
       timeoutMs: command.timeoutMs,
       tickMs: TICK_MS,
+      ...(command.demoRule ? { demoRule: command.demoRule } : {}),
       clock: () => performance.now(),
       every: (ms, fn) => {
         const timer = setInterval(fn, ms);

@@ -3,7 +3,12 @@ import { css, html, LitElement, unsafeCSS } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { type DbStats, TARGET_FUNCTIONS } from '../../../contract/functions.ts';
-import type { FunctionStatus } from '../../../contract/openfaas.ts';
+import {
+  demoRuleOf,
+  type FunctionStatus,
+  type ScaleEvent,
+  type ScalingInfo,
+} from '../../../contract/openfaas.ts';
 import {
   checkPlan,
   DEFAULT_PLAN,
@@ -12,12 +17,14 @@ import {
   type Plan,
   type PlanChange,
 } from '../../../contract/plan.ts';
-import type { RunResults, SecondStats } from '../../../contract/results.ts';
+import type { RunNote, RunResults, SecondStats } from '../../../contract/results.ts';
 import k6Script from '../../k6/systembreaker.js?raw';
 import { bakePlan } from '../core/k6.ts';
+import { Narrator, noteLine } from '../core/narrate.ts';
+import { seedDemoShape, TALK_DEMO } from '../core/plan.ts';
 import { toCsv } from '../core/results.ts';
 import { dbSample, functionSamples, SystemRecorder } from '../core/system.ts';
-import { type ChartSpec, chartSpecs, recordSample, recordSeconds } from './charts.ts';
+import { type ChartSpec, chartSpecs, marksOf, recordSample, recordSeconds } from './charts.ts';
 import { EngineController, type EngineKind } from './engine-controller.ts';
 import { PollController } from './poll-controller.ts';
 import type { Target } from './sb-target.ts';
@@ -43,6 +50,10 @@ export class SbApp extends LitElement {
   private readonly timeline = new Timeline(300);
   /** The replicas and the database over the current run, for its export. */
   private system: SystemRecorder | undefined;
+  /** The talk's demo, told as it happens (while one runs, and after, until the next run). */
+  @state() private notes: RunNote[] = [];
+  private narrator: Narrator | undefined;
+  private readonly toldScale = new Set<string>();
   private readonly engine = new EngineController(this, {
     onSecond: (stats, wallStart) => this.record(stats, wallStart),
     onCat: (src, id) => {
@@ -64,8 +75,17 @@ export class SbApp extends LitElement {
     2000,
     (s) => {
       recordSample(this.timeline, { t: 0, db: dbSample(s) }, Date.now() / 1000);
+      this.narrator?.db(dbSample(s));
       if (this.engine.status === 'running') this.system?.db(Date.now(), s);
     },
+  );
+  /** The gateway's scale events, told while the talk's demo runs. */
+  private readonly scaleEvents = new PollController<ScaleEvent[] | undefined>(
+    this,
+    async () =>
+      this.narrator && this.engine.running ? this.getJson<ScaleEvent[]>('/system/scale-events') : undefined,
+    2000,
+    (events) => this.tellScale(events ?? []),
   );
   /** The server engine does not hand over its cats: show one every few seconds. */
   private readonly serverCat = new PollController<void>(this, () => this.fetchServerCat(), 3000);
@@ -149,6 +169,7 @@ export class SbApp extends LitElement {
 
   private record(stats: SecondStats[], wallStart: number): void {
     recordSeconds(this.timeline, stats, wallStart);
+    if (this.narrator && this.narrator.seconds(stats).length > 0) this.notes = [...this.narrator.notes];
     const t = stats.at(-1)?.t;
     this.last = stats.filter((s) => s.t === t);
   }
@@ -168,8 +189,48 @@ export class SbApp extends LitElement {
     if (Object.keys(live).length) this.engine.update(live);
   }
 
+  private tellScale(events: readonly ScaleEvent[]): void {
+    const narrator = this.narrator;
+    if (!narrator) return;
+    const startMs = this.engine.wallStart * 1000;
+    for (const event of events) {
+      const key = `${event.at} ${event.function} ${event.to}`;
+      if (Date.parse(event.at) < startMs || this.toldScale.has(key)) continue;
+      this.toldScale.add(key);
+      narrator.scale(event, (Date.parse(event.at) - startMs) / 1000);
+    }
+    this.notes = [...narrator.notes].sort((a, b) => a.t - b.t);
+  }
+
+  /**
+   * The talk's demo: seed-demo at 1 : 3 with ORDER BY RAND(), shaped from the gateway's own
+   * alert rule (`/system/scaling`; the talk's where the gateway has none), told as it happens.
+   */
+  private async playDemo(): Promise<void> {
+    if (this.engine.status !== 'idle') return;
+    const info = await this.getJson<ScalingInfo>('/system/scaling').catch(() => undefined);
+    const rule = info ? demoRuleOf(info, TARGET_FUNCTIONS) : TALK_DEMO;
+    const talk = checkPlan({
+      rate: 1,
+      ratio: { randstore: 1, randshow: 3 },
+      strategy: 'order-by-rand',
+      profile: 'seed-demo',
+      durationS: this.plan.durationS,
+    });
+    // The dial shows the peak the rule needs (every function at twice the threshold).
+    this.plan = { ...talk, rate: seedDemoShape(talk, rule).high };
+    this.save();
+    this.system = new SystemRecorder(Date.now());
+    this.narrator = new Narrator(this.plan, rule);
+    this.toldScale.clear();
+    this.notes = [];
+    await this.engine.start(this.engineKind, this.target.baseUrl, this.plan, this.headers(), rule);
+  }
+
   private start(): void {
     if (noTrafficProblem(this.plan)) return; // the dial shows why, and Start is off
+    this.narrator = undefined;
+    this.notes = [];
     this.system = new SystemRecorder(Date.now());
     void this.engine.start(this.engineKind, this.target.baseUrl, this.plan, this.headers());
   }
@@ -192,13 +253,19 @@ export class SbApp extends LitElement {
   }
 
   private chart(spec: ChartSpec) {
-    return html`<sb-chart .heading=${spec.heading} .unit=${spec.unit} .series=${spec.series} .data=${this.timeline.data(spec.keys)}></sb-chart>`;
+    const marks = spec.marked ? marksOf(this.notes, this.engine.wallStart) : undefined;
+    return html`<sb-chart .heading=${spec.heading} .unit=${spec.unit} .series=${spec.series} .data=${this.timeline.data(spec.keys)} .marks=${marks}></sb-chart>`;
   }
 
   /** Everything so far in the export format, with the replicas and the database beside the load. */
   private results(): RunResults | undefined {
     const results = this.engine.results();
-    return results && this.system ? { ...results, system: this.system.samples } : results;
+    if (!results) return undefined;
+    return {
+      ...results,
+      ...(this.system ? { system: this.system.samples } : {}),
+      ...(this.notes.length ? { notes: this.notes } : {}),
+    };
   }
 
   private async downloadReport(): Promise<void> {
@@ -234,6 +301,7 @@ export class SbApp extends LitElement {
           }}
           @start-run=${() => this.start()} @stop-run=${() => this.engine.stop()}></sb-dial>
         <div class="exports">
+          <button id="play-demo" ?disabled=${this.engine.status !== 'idle'} @click=${() => void this.playDemo()}>Play the talk's demo</button>
           <button id="export-json" ?disabled=${!results} @click=${() => this.download('systembreaker-results.json', 'application/json', JSON.stringify(results, null, 2))}>Export JSON</button>
           <button id="export-csv" ?disabled=${!results} @click=${() => results && this.download('systembreaker-results.csv', 'text/csv', toCsv(results))}>Export CSV</button>
           <button id="export-html" ?disabled=${!results} @click=${() => void this.downloadReport()}>HTML report</button>
@@ -248,6 +316,11 @@ export class SbApp extends LitElement {
               : ''
         }
       </section>
+      ${
+        this.notes.length
+          ? html`<section aria-label="The story"><ol id="story">${this.notes.map((n) => html`<li data-kind=${n.kind}>${noteLine(n)}</li>`)}</ol></section>`
+          : ''
+      }
       <section aria-label="Now">
         <sb-summary .last=${this.last} .summary=${this.engine.summary} .inFlight=${this.engine.inFlight} .ceiling=${this.ceiling()}></sb-summary>
       </section>
@@ -259,6 +332,7 @@ export class SbApp extends LitElement {
         ${this.functions.error ? html`<span class="error">replicas: ${this.functions.error}</span>` : `replicas: ${deployed.length} functions`} ·
         ${this.db.error ? html`<span class="error">dbstats: ${this.db.error}</span>` : `dbstats: ${this.db.value ? `${this.db.value.rows} rows` : '…'}`}
         ${this.serverCat.error ? html` · <span class="error">cat: ${this.serverCat.error}</span>` : ''}
+        ${this.scaleEvents.error ? html` · <span class="error">scale events: ${this.scaleEvents.error}</span>` : ''}
       </p>
     `;
   }

@@ -1,7 +1,7 @@
 import { html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import uPlot, { type AlignedData } from 'uplot';
-import { CHART_HEIGHT, type ChartSeries, plotOptions, pointsOf } from './charts.ts';
+import { CHART_HEIGHT, type ChartMark, type ChartSeries, plotOptions, pointsOf } from './charts.ts';
 
 /**
  * One live uPlot chart over wall-clock seconds. Renders in light DOM so uPlot's stylesheet
@@ -13,6 +13,8 @@ export class SbChart extends LitElement {
   @property() unit = '';
   @property({ attribute: false }) series: ChartSeries[] = [];
   @property({ attribute: false }) data: AlignedData = [[]];
+  /** The story's moments to mark (scale events); absent on charts that have none. */
+  @property({ attribute: false }) marks: readonly ChartMark[] | undefined;
   private plot: uPlot | undefined;
   private signature = '';
   private readonly resize = new ResizeObserver(() => this.fit());
@@ -46,11 +48,17 @@ export class SbChart extends LitElement {
     if (!this.plot || signature !== this.signature) {
       this.plot?.destroy();
       this.signature = signature;
-      this.plot = new uPlot(plotOptions(this.unit, this.series, this.clientWidth - 8), this.data, host);
+      const marks = this.marks ? () => this.marks ?? [] : undefined;
+      this.plot = new uPlot(
+        plotOptions(this.unit, this.series, this.clientWidth - 8, marks),
+        this.data,
+        host,
+      );
     } else {
       this.plot.setData(this.data);
     }
     this.dataset.points = String(pointsOf(this.data));
+    if (this.marks) this.dataset.marks = String(this.marks.length);
   }
 
   private fit(): void {

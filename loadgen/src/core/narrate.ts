@@ -79,6 +79,12 @@ export class Narrator {
     if (!this.peak || sample.threadsConnected > this.peak.threadsConnected) this.peak = sample;
   }
 
+  /** Finished seconds as an engine reports them (after the plan's end several may come together). */
+  seconds(stats: readonly SecondStats[]): RunNote[] {
+    const ts = [...new Set(stats.map((s) => s.t))].sort((a, b) => a - b);
+    return ts.flatMap((t) => this.second(stats.filter((s) => s.t === t)));
+  }
+
   /** A finished second of the load (one entry per function). */
   second(stats: readonly SecondStats[]): RunNote[] {
     const added: RunNote[] = [];

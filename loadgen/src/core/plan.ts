@@ -1,5 +1,8 @@
 import { TARGET_FUNCTIONS, type TargetFunction } from '../../../contract/functions.ts';
-import { type AlertRule, TALK_RULE } from '../../../contract/openfaas.ts';
+import { type DemoRule, TALK_RULE } from '../../../contract/openfaas.ts';
+
+export type { DemoRule };
+
 import { DEFAULT_PLAN, type Plan, parsePlan } from '../../../contract/plan.ts';
 
 /**
@@ -11,11 +14,6 @@ import { DEFAULT_PLAN, type Plan, parsePlan } from '../../../contract/plan.ts';
 export interface Stage {
   durationS: number;
   target: number;
-}
-
-/** What the seed-demo profile is shaped from: an alert rule and how many scale-ups take a function from min to max. */
-export interface DemoRule extends AlertRule {
-  stepsToMax: number;
 }
 
 /** The talk's: 5 calls/s over 10 s for 5 s, then 1 → 5 → 10 → 15 → 20 a minute apart. */

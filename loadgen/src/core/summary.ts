@@ -15,7 +15,8 @@ export function peaksOf(results: RunResults): Peaks {
   let queriesRunning: number | undefined;
   for (const sample of results.system ?? []) {
     for (const [fn, f] of Object.entries(sample.functions ?? {})) {
-      const peak = (functions[fn] ??= { replicas: 0 });
+      const peak = functions[fn] ?? { replicas: 0 };
+      functions[fn] = peak;
       peak.replicas = Math.max(peak.replicas, f.replicas);
       if (f.cpu !== undefined) peak.cpu = Math.max(peak.cpu ?? 0, f.cpu);
     }

@@ -1,11 +1,8 @@
 import { request } from 'undici';
 import { TARGET_FUNCTIONS } from '../../../contract/functions.ts';
-import type { FunctionStatus, ScaleEvent, ScalingInfo } from '../../../contract/openfaas.ts';
+import { demoRuleOf, type ScaleEvent, type ScalingInfo } from '../../../contract/openfaas.ts';
 import type { Plan } from '../../../contract/plan.ts';
 import type { RunResults, SystemSample } from '../../../contract/results.ts';
-import { POLICIES, type PolicyName, scaleUpsToMax } from '../../../gateway/autoscale/policies.ts';
-import { EDITIONS, POLICY_EDITION } from '../../../gateway/editions.ts';
-import { scaleLabels } from '../../../gateway/stack.ts';
 import { Narrator, noteLine } from '../core/narrate.ts';
 import { type DemoRule, TALK_DEMO } from '../core/plan.ts';
 import { LoadEngine } from './engine.ts';
@@ -32,9 +29,9 @@ export interface LearnedRule {
 }
 
 /**
- * The gateway's own alert rule (`GET /system/scaling`, the local gateway's) and, from its
- * functions' scale labels, how many scale-ups its policy needs from min to max. A gateway
- * without that route (OpenFaaS itself) is taken to run the talk's rule.
+ * The gateway's own alert rule and how many scale-ups its policy needs from min to max
+ * (`GET /system/scaling`, the local gateway's). A gateway without that route (OpenFaaS
+ * itself) is taken to run the talk's rule.
  */
 export async function learnRule(target: string, headers: Record<string, string>): Promise<LearnedRule> {
   const base = target.replace(/\/+$/, '');
@@ -49,23 +46,9 @@ export async function learnRule(target: string, headers: Record<string, string>)
       policy: 'openfaas',
       source: 'no /system/scaling here: assuming the talk’s rule',
     };
-  const info = scaling.body;
-  const fns = await getJson<FunctionStatus[]>(`${base}/system/functions`, headers);
-  const policyName = info.policy as PolicyName;
-  const policy = POLICIES[policyName];
-  const settings = {
-    thresholdRps: info.rule.thresholdRps,
-    forMs: info.rule.forS * 1000,
-    repeatMs: info.rule.repeatS * 1000,
-    scaleDownWindowMs: 0,
-  };
-  const defaults = EDITIONS[POLICY_EDITION[policyName] ?? 'openfaas-2018'].defaults;
-  const steps = (fns.body ?? [])
-    .filter((f) => (TARGET_FUNCTIONS as readonly string[]).includes(f.name))
-    .map((f) => (policy ? scaleUpsToMax(policy, scaleLabels(f.name, f.labels, defaults), settings) : 1));
   return {
-    rule: { ...info.rule, stepsToMax: Math.max(1, ...steps) },
-    policy: info.policy,
+    rule: demoRuleOf(scaling.body, TARGET_FUNCTIONS),
+    policy: scaling.body.policy,
     source: 'the gateway’s own rule (/system/scaling)',
   };
 }
@@ -140,10 +123,7 @@ export function runDemo(options: DemoRunOptions): DemoRun {
     demoRule: options.rule,
     onEvent: (event) => {
       if (event.type !== 'second') return;
-      // After the plan's end several seconds may come together: each is told on its own.
-      const seconds = [...new Set(event.stats.map((s) => s.t))].sort((a, b) => a - b);
-      for (const t of seconds)
-        for (const note of narrator.second(event.stats.filter((s) => s.t === t))) options.say(noteLine(note));
+      for (const note of narrator.seconds(event.stats)) options.say(noteLine(note));
     },
   });
   const done = (async () => {

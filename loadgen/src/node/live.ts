@@ -19,6 +19,7 @@ process.on('message', (command: EngineCommand) => {
         connections: Math.min(256, command.maxInFlight),
         timeoutMs: command.timeoutMs,
         onEvent: send,
+        ...(command.demoRule ? { demoRule: command.demoRule } : {}),
       });
       engine = running;
       send({ type: 'state', running: true, plan: command.plan });

@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import type { RunResults } from '../../../contract/results.ts';
-import { chartSpecs, plotOptions, pointsOf, sampledFunctions, timelineOf } from '../app/charts.ts';
+import { chartSpecs, marksOf, plotOptions, pointsOf, sampledFunctions, timelineOf } from '../app/charts.ts';
 import { RESULTS_ELEMENT_ID } from './render.ts';
 
 /**
@@ -15,6 +15,7 @@ function draw(): void {
   const host = document.getElementById('charts') as HTMLElement;
   const timeline = timelineOf(results);
   const fns = [...new Set(results.seconds.map((s) => s.fn))].sort();
+  const marks = marksOf(results.notes ?? [], Date.parse(results.startedAt) / 1000);
   // Every figure first, then the plots: a plot takes its width from its place in the grid,
   // which is known once all of them are in it.
   const plots: Array<() => void> = [];
@@ -34,7 +35,11 @@ function draw(): void {
       none.textContent = ' — not recorded in this run';
       caption.append(none);
     }
-    plots.push(() => new uPlot(plotOptions(spec.unit, spec.series, plot.clientWidth || 560), data, plot));
+    const specMarks = spec.marked && marks.length ? () => marks : undefined;
+    if (specMarks) figure.dataset.marks = String(marks.length);
+    plots.push(
+      () => new uPlot(plotOptions(spec.unit, spec.series, plot.clientWidth || 560, specMarks), data, plot),
+    );
   }
   for (const draw of plots) draw();
   document.body.dataset.charts = String(plots.length);
