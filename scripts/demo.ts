@@ -183,6 +183,7 @@ async function main(): Promise<void> {
   });
   let run: ReturnType<typeof runDemo> | undefined;
   try {
+    await seedIfEmpty(gateway.url, plan, say);
     const learned = await learnRule(gateway.url, headers);
     const shape = seedDemoShape(plan, learned.rule);
     // The run records the peak it ran at, not the floor it was given.
@@ -193,13 +194,10 @@ async function main(): Promise<void> {
         `\nThe talk's demo against ${gateway.url} (${learned.policy}; ${learned.source}):`,
         `  APIHighInvocationRate: > ${rule.thresholdRps} calls/s over ${rule.windowS} s for ${rule.forS} s; while it fires, scaled again every ${rule.repeatS} s (${rule.stepsToMax} step${rule.stepsToMax === 1 ? '' : 's'} to max)`,
         `  load: ${shape.high}/s at randstore ${plan.ratio.randstore} : randshow ${plan.ratio.randshow} (${plan.strategy}), then ${shape.low}/s — ${Math.round(totalDurationS(plan, rule))} s in all`,
-        gateway.started && existsSync(APP_DIR) ? `  watch it live: ${gateway.url}/` : '',
+        ...(existsSync(APP_DIR) && !values.target ? [`  watch it live: ${gateway.url}/`] : []),
         '',
-      ]
-        .filter((l) => l !== undefined)
-        .join('\n'),
+      ].join('\n'),
     );
-    await seedIfEmpty(gateway.url, plan, say);
     run = runDemo({ target: gateway.url, headers, plan, rule, say, onProblem: problemPrinter('demo') });
     const results = await run.done;
     say('');

@@ -85,6 +85,9 @@ function summaryTable(results: RunResults): string {
   return `<table id="summary"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** How long the run's load went, in whole seconds. */
+const lastSecond = (results: RunResults) => results.seconds.reduce((t, s) => Math.max(t, s.t), 0);
+
 function planTable(results: RunResults): string {
   const { plan } = results;
   const ratio = Object.entries(plan.ratio)
@@ -95,7 +98,14 @@ function planTable(results: RunResults): string {
     ['ratio', ratio],
     ['randshow strategy', plan.strategy],
     ['profile', plan.profile],
-    ['duration', plan.durationS === 0 ? 'until stopped' : `${plan.durationS} s`],
+    [
+      'duration',
+      plan.profile === 'seed-demo'
+        ? `the profile's own, from the alert rule: ${lastSecond(results)} s`
+        : plan.durationS === 0
+          ? 'until stopped'
+          : `${plan.durationS} s`,
+    ],
   ];
   return `<table id="plan"><tbody>${rows.map(([k, v]) => `<tr><th>${k}</th><td data-field="${k}">${escapeHtml(v)}</td></tr>`).join('')}</tbody></table>`;
 }
@@ -136,7 +146,7 @@ const inlineScript = (text: string) => text.replace(/<\/(script)/gi, '<\\/$1');
  * the charts, with everything inlined; its Content-Security-Policy forbids every request.
  */
 export function renderReport(results: RunResults, assets: ReportAssets): string {
-  const lastT = results.seconds.reduce((t, s) => Math.max(t, s.t), 0);
+  const lastT = lastSecond(results);
   const title = `SystemBreaker run, ${results.startedAt}`;
   return `<!doctype html>
 <html lang="en">
