@@ -248,7 +248,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logs = new LogStore();
   const sets = replicaSets(options, logs);
   metrics.watchReplicas(() =>
-    [...sets.values()].map((s) => ({ name: s.name, desired: s.desired, available: s.available })),
+    [...sets.values()].map((s) => ({
+      name: s.name,
+      desired: s.desired,
+      available: s.available,
+      pids: s.live.flatMap((r) => (r.pid === undefined ? [] : [r.pid])),
+    })),
   );
   let port = 0;
   // The engine calls the gateway on loopback even when it binds all addresses.

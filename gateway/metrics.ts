@@ -1,4 +1,14 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { UsageMeter } from './usage.ts';
+
+/** What the gateway's metrics read of a function's replicas at scrape time. */
+export interface ReplicaCount {
+  name: string;
+  desired: number;
+  available: number;
+  /** The live replicas' process ids, for their CPU. */
+  pids: number[];
+}
 
 /** The OpenFaaS gateway's metric names, so the same alert rule and dashboards work locally. */
 export interface GatewayMetrics {
@@ -6,14 +16,16 @@ export interface GatewayMetrics {
   invocations: Counter<'function_name' | 'code'>;
   seconds: Histogram<'function_name' | 'code'>;
   started: Counter<'function_name'>;
-  /** Called at scrape time for replica counts per function. */
-  watchReplicas(read: () => Array<{ name: string; desired: number; available: number }>): void;
+  /** Called at scrape time for replica counts and processes per function. */
+  watchReplicas(read: () => ReplicaCount[]): void;
 }
 
 export function createGatewayMetrics(): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
-  let replicas: () => Array<{ name: string; desired: number; available: number }> = () => [];
+  let replicas: () => ReplicaCount[] = () => [];
+  // One meter per function: each remembers its replicas' CPU at the previous scrape.
+  const meters = new Map<string, UsageMeter>();
   new Gauge({
     name: 'gateway_service_count',
     help: 'Replicas of each function (desired).',
@@ -30,6 +42,20 @@ export function createGatewayMetrics(): GatewayMetrics {
     registers,
     collect() {
       for (const f of replicas()) this.set({ function_name: f.name }, f.available);
+    },
+  });
+  new Gauge({
+    name: 'gateway_function_cpu_seconds_per_second',
+    help: "CPU seconds per second of all of a function's replicas since the previous scrape (user + system, from /proc): 1 is one core busy.",
+    labelNames: ['function_name'],
+    registers,
+    async collect() {
+      for (const f of replicas()) {
+        const meter = meters.get(f.name) ?? new UsageMeter();
+        meters.set(f.name, meter);
+        const usage = await meter.measure(f.pids);
+        if (usage) this.set({ function_name: f.name }, usage.cpu / 1000);
+      }
     },
   });
   return {

@@ -90,6 +90,21 @@ describe('local gateway', () => {
     );
   });
 
+  it('exports each function’s CPU seconds per second, all its replicas together, since the previous scrape', async () => {
+    const cpu = async () => {
+      const text = await (await fetch(`${gw}/metrics`)).text();
+      return Number(
+        /^gateway_function_cpu_seconds_per_second\{function_name="randshow"\} (\S+)$/m.exec(text)?.[1],
+      );
+    };
+    await cpu(); // the first scrape starts the meter
+    await new Promise((r) => setTimeout(r, 600));
+    for (let i = 0; i < 40; i++) await (await fetch(`${gw}/function/randshow?format=json`)).arrayBuffer();
+    const busy = await cpu();
+    expect(busy).toBeGreaterThan(0);
+    expect(busy).toBeLessThan(4); // at most every core of the machine
+  });
+
   it('answers an unknown function with 404 and a bad scale request with 400', async () => {
     const missing = await fetch(`${gw}/function/nope`);
     expect(missing.status).toBe(404);

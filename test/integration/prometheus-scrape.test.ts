@@ -63,7 +63,9 @@ beforeAll(async () => {
   // The gateway pod, annotated as the OpenFaaS chart annotates it (gateway-dep.yaml), serving
   // the gateway's own metrics on 8082 as OpenFaaS's gateway does.
   const metrics = createGatewayMetrics();
-  metrics.watchReplicas(() => stack.map((s) => ({ name: s.name, desired: 1, available: 1 })));
+  metrics.watchReplicas(() =>
+    stack.map((s, i) => ({ name: s.name, desired: 1, available: 1, pids: [functions[i]?.proc.pid ?? 0] })),
+  );
   metrics.invocations.inc({ function_name: 'randshow', code: '200' });
   metrics.seconds.observe({ function_name: 'randshow', code: '200' }, 0.01);
   pods.push({
