@@ -1,3 +1,4 @@
+import { fstatSync, ftruncateSync, readFileSync, writeSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseRunResults } from '../contract/results.ts';
@@ -44,7 +45,38 @@ async function main(): Promise<void> {
   if (values.out) {
     await writeFile(values.out, html);
     process.stderr.write(`report: ${values.out}\n`);
-  } else process.stdout.write(html);
+  } else writeStdout(html);
 }
+
+/**
+ * Writes the report to stdout. `npm run report -- results.json > report.html` (without -s)
+ * has npm write its own banner ("> systembreaker@… report", the command) into the same file
+ * first; when stdout is a regular file that starts with that banner, the report replaces it,
+ * so the file is the report alone.
+ */
+function writeStdout(html: string): void {
+  const byNpm = process.env.npm_lifecycle_event === 'report' && process.env.npm_config_loglevel !== 'silent';
+  let banner = false;
+  try {
+    banner =
+      byNpm &&
+      fstatSync(1).isFile() &&
+      /^\s*> \S+ report\n/.test(readFileSync('/proc/self/fd/1', 'utf8').slice(0, 4096));
+  } catch {
+    banner = false; // not Linux, or stdout not readable: write as usual
+  }
+  if (!banner) {
+    process.stdout.write(html);
+    return;
+  }
+  ftruncateSync(1, 0);
+  writeSync(1, html, 0);
+}
+
+// A reader that stops early (`| head`) is not a failure of the report.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 await runMain(main);

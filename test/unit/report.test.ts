@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +9,7 @@ import { DEFAULT_PLAN } from '../../contract/plan.ts';
 import { parseRunResults, type RunResults, type SecondStats } from '../../contract/results.ts';
 import { timelineOf } from '../../loadgen/src/app/charts.ts';
 import { RESULTS_ELEMENT_ID, renderReport } from '../../loadgen/src/report/render.ts';
-import { runToEnd } from '../support/process.ts';
+import { ROOT, runToEnd } from '../support/process.ts';
 
 const counts = (fn: string) => ({
   fn,
@@ -129,6 +132,18 @@ describe('npm run report', () => {
     expect(html).not.toMatch(/<script[^>]* src=|<link[^>]* href=/);
     expect(html).toContain('.u-legend'); // uPlot's stylesheet
     expect(html.length).toBeGreaterThan(40_000); // and its code
+  });
+
+  it('as the README writes it, `npm run report -- results.json > report.html`, leaves npm’s own lines out of the file', async () => {
+    const file = path.join(dir, 'results.json');
+    await writeFile(file, JSON.stringify(RESULTS));
+    const out = path.join(dir, 'redirected.html');
+    const fd = openSync(out, 'w');
+    const npm = spawn('npm', ['run', 'report', '--', file], { cwd: ROOT, stdio: ['ignore', fd, 'ignore'] });
+    const [code] = await once(npm, 'exit');
+    closeSync(fd);
+    expect(code).toBe(0);
+    expect(await readFile(out, 'utf8')).toMatch(/^<!doctype html>\n[^]*<\/html>\n$/);
   });
 
   it('refuses a missing file, a file that is not JSON, and JSON that is not a run: exit 2 and why', async () => {
