@@ -8,9 +8,23 @@ export interface LoadResult {
   errors: number;
 }
 
-/** A closed-loop autocannon run: the same tool and settings for every side of a comparison. */
-export async function autocannonRun(url: string, connections: number, seconds: number): Promise<LoadResult> {
-  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
+/**
+ * A closed-loop autocannon run: the same tool and settings for every side of a comparison.
+ * `path`, when given, makes each request's path (and query) anew.
+ */
+export async function autocannonRun(
+  url: string,
+  connections: number,
+  seconds: number,
+  path?: () => string,
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    pipelining: 1,
+    ...(path ? { requests: [{ setupRequest: (req) => ({ ...req, path: path() }) }] } : {}),
+  });
   return {
     rps: Math.round(result.requests.average),
     p50Ms: result.latency.p50,

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { CatSourceBench } from './scenarios/catsource.ts';
 import type { CodecResult } from './scenarios/codec.ts';
 import type { ModeRow } from './scenarios/connection-modes.ts';
 import type { EngineResult } from './scenarios/engine.ts';
@@ -14,6 +15,7 @@ interface Results {
   elapsedS?: number;
   codec?: CodecResult;
   server?: ServerOverhead;
+  catsource?: CatSourceBench;
   randshow?: RandshowCell[];
   gateway?: GatewayRow[];
   engine?: EngineResult;
@@ -62,6 +64,25 @@ async function serverSection(r: Results, svg: Svg): Promise<string[]> {
         { label: 'Express template', bars: [{ label: 'req/s', value: s.express.rps }] },
       ]),
     ),
+    '',
+  ];
+}
+
+async function catSourceSection(r: Results): Promise<string[]> {
+  if (!r.catsource) return [];
+  const c = r.catsource;
+  return [
+    '## Local cat source',
+    '',
+    table(
+      ['', 'req/s', 'p50 ms', 'p99 ms'],
+      [
+        ['`GET /cat`: a cat of the pool drawn at start', c.pooled.rps, c.pooled.p50Ms, c.pooled.p99Ms],
+        ['`GET /cat?width=…`: drawn for the request', c.drawn.rps, c.drawn.p50Ms, c.drawn.p99Ms],
+      ],
+    ),
+    '',
+    `From the pool ÷ drawn: **${c.pooledOverDrawn}×**; drawing the pool took ${c.startMs} ms at start.`,
     '',
   ];
 }
@@ -244,6 +265,7 @@ async function modesSection(r: Results, svg: Svg): Promise<string[]> {
 
 const SECTIONS = [
   serverSection,
+  catSourceSection,
   randshowSection,
   codecSection,
   gatewaySection,

@@ -8,6 +8,7 @@ import { migrate } from '../mysql/migrate.ts';
 import { provisionMysql } from '../mysql/provision.ts';
 import { seedCats } from '../mysql/seed.ts';
 import { writeReport } from './report.ts';
+import { benchCatSource } from './scenarios/catsource.ts';
 import { benchCodec } from './scenarios/codec.ts';
 import { benchConnectionModes } from './scenarios/connection-modes.ts';
 import { benchEngine } from './scenarios/engine.ts';
@@ -16,7 +17,16 @@ import { benchMemory } from './scenarios/memory.ts';
 import { benchRandshow } from './scenarios/randshow.ts';
 import { benchServerOverhead } from './scenarios/server.ts';
 
-export const SCENARIOS = ['codec', 'server', 'randshow', 'gateway', 'engine', 'memory', 'modes'] as const;
+export const SCENARIOS = [
+  'codec',
+  'server',
+  'catsource',
+  'randshow',
+  'gateway',
+  'engine',
+  'memory',
+  'modes',
+] as const;
 
 const usage = `Usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--seconds 8] [--connections 50]
                       [--rows 1000,10000,100000] [--budget-ms 4000] [--long] [--out FILE] [--report-dir DIR]
@@ -73,6 +83,19 @@ async function serverScenario(run: Run): Promise<void> {
     'Express (OpenFaaS node template style)': { 'req/s': s.express.rps, 'p99 ms': s.express.p99Ms },
   });
   run.say(`ours/plain ${s.oursOverPlain}×, ours/Express ${s.oursOverExpress}×`);
+}
+
+async function catSourceScenario(run: Run): Promise<void> {
+  const c = await benchCatSource(run.seconds, 16);
+  run.results.catsource = c;
+  run.say(
+    `Local cat source, autocannon 16 connections, ${run.seconds} s each (pool drawn at start in ${c.startMs} ms)`,
+  );
+  console.table({
+    'GET /cat (from the pool)': { 'req/s': c.pooled.rps, 'p99 ms': c.pooled.p99Ms },
+    'GET /cat?width=… (drawn for the request)': { 'req/s': c.drawn.rps, 'p99 ms': c.drawn.p99Ms },
+  });
+  run.say(`pooled/drawn ${c.pooledOverDrawn}×`);
 }
 
 async function randshowScenario(run: Run): Promise<void> {
@@ -156,6 +179,7 @@ async function modesScenario(run: Run): Promise<void> {
 const RUNNERS: Record<(typeof SCENARIOS)[number], (run: Run) => Promise<void>> = {
   codec: codecScenario,
   server: serverScenario,
+  catsource: catSourceScenario,
   randshow: randshowScenario,
   gateway: gatewayScenario,
   engine: engineScenario,

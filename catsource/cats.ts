@@ -33,18 +33,56 @@ export function catSpecFrom(url: URL): CatSpec {
   };
 }
 
+/** A cat drawn once, kept in memory. */
+export interface PooledCat {
+  spec: CatSpec;
+  bytes: Buffer;
+}
+
+/**
+ * The cats served to a request that names nothing: every size in every format, with seeds
+ * spread over the variants, drawn once at start (in parallel, on sharp's threads) so that
+ * `GET /cat` is a copy from memory, never a drawing.
+ */
+export async function drawPool(seedsPerShape = 4): Promise<PooledCat[]> {
+  const specs = SIZES.flatMap(([width, height], i) =>
+    CAT_FORMATS.flatMap((format, j) =>
+      Array.from({ length: seedsPerShape }, (_, k) => ({
+        seed: (i * CAT_FORMATS.length * seedsPerShape + j * seedsPerShape + k) % VARIANTS,
+        width,
+        height,
+        format,
+      })),
+    ),
+  );
+  return Promise.all(specs.map(async (spec) => ({ spec, bytes: await drawCat(spec) })));
+}
+
+/** A random cat of the pool for a request that names no seed and no size; `format` alone narrows it. */
+export function pooledCat(pool: readonly PooledCat[], url: URL): PooledCat | undefined {
+  const named = ['seed', 'width', 'height'].some((p) => url.searchParams.has(p));
+  if (named || pool.length === 0) return undefined;
+  const format = url.searchParams.get('format');
+  if (format === null) return pool[randomInt(pool.length)];
+  const ofFormat = pool.filter((c) => c.spec.format === format);
+  return ofFormat.length ? ofFormat[randomInt(ofFormat.length)] : undefined;
+}
+
 /** Draws cats on demand and keeps the last ones drawn (a failed drawing is not kept). */
-export function drawnCats(limit = CACHE_LIMIT): (spec: CatSpec) => Promise<Buffer> {
+export function drawnCats(limit = CACHE_LIMIT): ((spec: CatSpec) => Promise<Buffer>) & { drawn: number } {
   const cache = new Map<string, Promise<Buffer>>();
-  return (spec) => {
+  const cat = (spec: CatSpec) => {
     const key = `${spec.seed}:${spec.format}:${spec.width}x${spec.height}`;
     let entry = cache.get(key);
     if (!entry) {
       if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
+      cat.drawn++;
       entry = drawCat(spec);
       entry.catch(() => cache.delete(key));
       cache.set(key, entry);
     }
     return entry;
   };
+  cat.drawn = 0;
+  return cat;
 }

@@ -4,8 +4,8 @@ import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { codedResponse } from '../functions/lib/errors.ts';
-import { catSpecFrom, drawnCats } from './cats.ts';
-import { MIME } from './draw.ts';
+import { catSpecFrom, drawnCats, drawPool, pooledCat } from './cats.ts';
+import { type CatSpec, MIME } from './draw.ts';
 import { FAULTS, type Fault, MISBEHAVIOURS } from './faults.ts';
 
 export interface CatSourceServer {
@@ -28,7 +28,7 @@ export interface CatSourceServerOptions {
 /** The cat source's routes: /cat on the raw response, the JSON indirection, the fault switch, health. */
 function routes(deps: {
   serveCat(res: ServerResponse, url: URL): Promise<void>;
-  health(): { fault: Fault; served: number };
+  health(): { fault: Fault; served: number; pooled: number; drawn: number };
   setFault(fault: Fault): void;
 }) {
   const app = new Hono<{ Bindings: HttpBindings }>();
@@ -69,6 +69,7 @@ export async function startCatSource(options: CatSourceServerOptions = {}): Prom
   let fault: Fault = 'none';
   let served = 0;
   const cat = drawnCats();
+  const pool = await drawPool();
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -82,12 +83,15 @@ export async function startCatSource(options: CatSourceServerOptions = {}): Prom
   async function serveCat(res: ServerResponse, url: URL): Promise<void> {
     const requested = url.searchParams.get('fault');
     const f: Fault = FAULTS.includes(requested as Fault) ? (requested as Fault) : fault;
-    const spec = catSpecFrom(url);
+    const pooled = pooledCat(pool, url);
+    const spec = pooled?.spec ?? catSpecFrom(url);
     if (f !== 'none') {
       const serveWell = (well: URL) => serveCat(res, well);
-      return MISBEHAVIOURS[f]({ res, url, spec, cat, later, serveWell, slowMs, hugeBytes });
+      // The pooled cat's bytes, not a second drawing of it.
+      const bytesOf = (s: CatSpec) => (pooled && s === pooled.spec ? Promise.resolve(pooled.bytes) : cat(s));
+      return MISBEHAVIOURS[f]({ res, url, spec, cat: bytesOf, later, serveWell, slowMs, hugeBytes });
     }
-    const bytes = await cat(spec);
+    const bytes = pooled?.bytes ?? (await cat(spec));
     served++;
     res
       .writeHead(200, {
@@ -100,7 +104,7 @@ export async function startCatSource(options: CatSourceServerOptions = {}): Prom
 
   const app = routes({
     serveCat,
-    health: () => ({ fault, served }),
+    health: () => ({ fault, served, pooled: pool.length, drawn: cat.drawn }),
     setFault: (f) => {
       fault = f;
     },
