@@ -46,9 +46,16 @@ async function describe(bytes: Buffer): Promise<Described> {
       `the cat source sent ${format || 'an unknown format'}, not a raster image`,
     );
   }
-  // Decoding every pixel is the only way to notice a truncated or corrupt body: headers alone parse fine.
+  // Decoding every pixel is the only way to notice a truncated or corrupt body: headers alone
+  // parse fine. Decoded into a thumbnail, not measured: stats() cost 7× as much per cat
+  // (79 against 566 images/s on the local cat source's pool), and a thumbnail needs no
+  // full-size pixel buffer (a JPEG even decodes at a fraction of its size, still reading
+  // every byte of it).
   try {
-    await sharp(bytes, { failOn: 'truncated', animated: false }).stats();
+    await sharp(bytes, { failOn: 'truncated', animated: false })
+      .resize({ width: 64, height: 64, fit: 'inside' })
+      .raw()
+      .toBuffer();
   } catch (err) {
     throw new AppError(
       'SOURCE_NOT_IMAGE',
