@@ -8,21 +8,26 @@ export interface LoadResult {
   errors: number;
 }
 
-/**
- * A closed-loop autocannon run: the same tool and settings for every side of a comparison.
- * `path`, when given, makes each request's path (and query) anew.
- */
+export interface RunOptions {
+  method?: 'GET' | 'POST';
+  /** Makes each request's path (and query) anew. */
+  path?: () => string;
+}
+
+/** A closed-loop autocannon run: the same tool and settings for every side of a comparison. */
 export async function autocannonRun(
   url: string,
   connections: number,
   seconds: number,
-  path?: () => string,
+  options: RunOptions = {},
 ): Promise<LoadResult> {
+  const { path } = options;
   const result = await autocannon({
     url,
     connections,
     duration: seconds,
     pipelining: 1,
+    method: options.method ?? 'GET',
     ...(path ? { requests: [{ setupRequest: (req) => ({ ...req, path: path() }) }] } : {}),
   });
   return {

@@ -7,6 +7,7 @@ import type { EngineResult } from './scenarios/engine.ts';
 import type { GatewayRow } from './scenarios/gateway.ts';
 import type { MemoryRow } from './scenarios/memory.ts';
 import type { RandshowCell } from './scenarios/randshow.ts';
+import type { RandstoreBench } from './scenarios/randstore.ts';
 import type { ServerOverhead } from './scenarios/server.ts';
 import { barChart } from './svg.ts';
 
@@ -16,6 +17,7 @@ interface Results {
   codec?: CodecResult;
   server?: ServerOverhead;
   catsource?: CatSourceBench;
+  randstore?: RandstoreBench;
   randshow?: RandshowCell[];
   gateway?: GatewayRow[];
   engine?: EngineResult;
@@ -83,6 +85,39 @@ async function catSourceSection(r: Results): Promise<string[]> {
     ),
     '',
     `From the pool ÷ drawn: **${c.pooledOverDrawn}×**; drawing the pool took ${c.startMs} ms at start.`,
+    '',
+  ];
+}
+
+async function randstoreSection(r: Results): Promise<string[]> {
+  if (!r.randstore) return [];
+  const s = r.randstore;
+  return [
+    '## randstore',
+    '',
+    table(
+      ['image check, 4 at a time over the cat source’s pool', 'cats/s'],
+      [
+        ['decode into a 64-px thumbnail (now)', s.check.thumbnailPerS],
+        ['`stats()` of every pixel (before)', s.check.statsPerS],
+      ],
+    ),
+    '',
+    `Thumbnail ÷ stats(): **${s.check.ratio}×**. End to end on one replica, autocannon 16 connections, the local cat source:`,
+    '',
+    table(
+      ['', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx'],
+      [
+        ['POST to the replica', s.direct.rps, s.direct.p50Ms, s.direct.p99Ms, s.direct.non2xx],
+        [
+          'POST /function/randstore',
+          s.viaGateway.rps,
+          s.viaGateway.p50Ms,
+          s.viaGateway.p99Ms,
+          s.viaGateway.non2xx,
+        ],
+      ],
+    ),
     '',
   ];
 }
@@ -266,6 +301,7 @@ async function modesSection(r: Results, svg: Svg): Promise<string[]> {
 const SECTIONS = [
   serverSection,
   catSourceSection,
+  randstoreSection,
   randshowSection,
   codecSection,
   gatewaySection,

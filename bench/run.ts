@@ -15,12 +15,14 @@ import { benchEngine } from './scenarios/engine.ts';
 import { benchGateway } from './scenarios/gateway.ts';
 import { benchMemory } from './scenarios/memory.ts';
 import { benchRandshow } from './scenarios/randshow.ts';
+import { benchRandstore } from './scenarios/randstore.ts';
 import { benchServerOverhead } from './scenarios/server.ts';
 
 export const SCENARIOS = [
   'codec',
   'server',
   'catsource',
+  'randstore',
   'randshow',
   'gateway',
   'engine',
@@ -96,6 +98,27 @@ async function catSourceScenario(run: Run): Promise<void> {
     'GET /cat?width=… (drawn for the request)': { 'req/s': c.drawn.rps, 'p99 ms': c.drawn.p99Ms },
   });
   run.say(`pooled/drawn ${c.pooledOverDrawn}×`);
+}
+
+async function randstoreScenario(run: Run): Promise<void> {
+  const r = await benchRandstore(run.seconds, 16, Math.min(run.budget, 3000), run.env);
+  run.results.randstore = r;
+  run.say(
+    'randstore: its image check over the cat source’s pool (4 at a time), then end to end on one replica',
+  );
+  console.table({
+    'check: 64-px thumbnail decode (now)': { 'cats/s': r.check.thumbnailPerS },
+    'check: stats() of every pixel (before)': { 'cats/s': r.check.statsPerS },
+  });
+  run.say(`thumbnail/stats ${r.check.ratio}×`);
+  console.table({
+    'POST to the replica': { 'req/s': r.direct.rps, 'p99 ms': r.direct.p99Ms, non2xx: r.direct.non2xx },
+    'POST /function/randstore': {
+      'req/s': r.viaGateway.rps,
+      'p99 ms': r.viaGateway.p99Ms,
+      non2xx: r.viaGateway.non2xx,
+    },
+  });
 }
 
 async function randshowScenario(run: Run): Promise<void> {
@@ -180,6 +203,7 @@ const RUNNERS: Record<(typeof SCENARIOS)[number], (run: Run) => Promise<void>> =
   codec: codecScenario,
   server: serverScenario,
   catsource: catSourceScenario,
+  randstore: randstoreScenario,
   randshow: randshowScenario,
   gateway: gatewayScenario,
   engine: engineScenario,

@@ -21,9 +21,11 @@ export async function benchCatSource(seconds: number, connections: number): Prom
     const pooled = await autocannonRun(`${source.url}/cat`, connections, seconds);
     let width = 100;
     // Widths never asked before (the drawn-cat cache keys on them), in the pool's size range.
-    const drawn = await autocannonRun(`${source.url}/cat`, connections, seconds, () => {
-      width = width >= 900 ? 100 : width + 1;
-      return `/cat?width=${width}&height=${Math.round(width * 0.75)}&seed=${width % 48}`;
+    const drawn = await autocannonRun(`${source.url}/cat`, connections, seconds, {
+      path: () => {
+        width = width >= 900 ? 100 : width + 1;
+        return `/cat?width=${width}&height=${Math.round(width * 0.75)}&seed=${width % 48}`;
+      },
     });
     return { pooled, drawn, pooledOverDrawn: round(pooled.rps / drawn.rps, 2), startMs };
   } finally {
