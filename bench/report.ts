@@ -56,7 +56,7 @@ async function serverSection(r: Results, svg: Svg): Promise<string[]> {
       ],
     ),
     '',
-    `**ours/plain ${s.oursOverPlain}×, ours/Express ${s.oursOverExpress}×**`,
+    `**ours/plain ${s.oursOverPlain}×** (median of ${s.rounds ?? 1} interleaved rounds: ${(s.roundRatios ?? [s.oursOverPlain]).join(', ')}), **ours/Express ${s.oursOverExpress}×**`,
     '',
     await svg(
       'server.svg',

@@ -77,14 +77,16 @@ async function serverScenario(run: Run): Promise<void> {
   const s = await benchServerOverhead(run.seconds, run.connections);
   run.results.server = s;
   run.say(
-    `No-op handler, autocannon ${run.connections} connections, ${run.seconds} s, each server in its own process`,
+    `No-op handler, autocannon ${run.connections} connections, ${run.seconds} s a run, each server in its own process (medians)`,
   );
   console.table({
     'plain node:http': { 'req/s': s.plain.rps, 'p99 ms': s.plain.p99Ms },
     'our function server': { 'req/s': s.functionServer.rps, 'p99 ms': s.functionServer.p99Ms },
     'Express (OpenFaaS node template style)': { 'req/s': s.express.rps, 'p99 ms': s.express.p99Ms },
   });
-  run.say(`ours/plain ${s.oursOverPlain}×, ours/Express ${s.oursOverExpress}×`);
+  run.say(
+    `ours/plain ${s.oursOverPlain}× (median of ${s.rounds} interleaved rounds: ${s.roundRatios.join(', ')}), ours/Express ${s.oursOverExpress}×`,
+  );
 }
 
 async function catSourceScenario(run: Run): Promise<void> {
