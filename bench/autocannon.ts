@@ -12,6 +12,11 @@ export interface RunOptions {
   method?: 'GET' | 'POST';
   /** Makes each request's path (and query) anew. */
   path?: () => string;
+  /**
+   * Load from a worker thread, so that a server running in this process (the local gateway)
+   * has the event loop to itself. Not with `path`, which cannot cross to a worker.
+   */
+  inWorker?: boolean;
 }
 
 /** A closed-loop autocannon run: the same tool and settings for every side of a comparison. */
@@ -28,6 +33,7 @@ export async function autocannonRun(
     duration: seconds,
     pipelining: 1,
     method: options.method ?? 'GET',
+    ...(options.inWorker ? { workers: 1 } : {}),
     ...(path ? { requests: [{ setupRequest: (req) => ({ ...req, path: path() }) }] } : {}),
   });
   return {

@@ -154,15 +154,17 @@ async function gatewayScenario(run: Run): Promise<void> {
   const rows = await benchGateway(run.seconds, run.connections, run.env);
   run.results.gateway = rows;
   run.say(
-    `Local gateway vs one replica directly (autocannon, ${run.connections} connections, ${run.seconds} s each)`,
+    `Local gateway vs one replica directly and vs the thin-proxy anchor (autocannon in a worker, ${run.connections} connections, ${run.seconds} s each)`,
   );
   console.table(
     rows.map((r) => ({
       target: r.target,
       'direct req/s': r.direct.rps,
+      'anchor req/s': r.anchor.rps,
       'gateway req/s': r.viaGateway.rps,
+      'anchor/direct': r.anchorRatio,
       'gateway/direct': r.rpsRatio,
-      'direct p99 ms': r.direct.p99Ms,
+      'gateway/anchor': r.overAnchor,
       'gateway p99 ms': r.viaGateway.p99Ms,
     })),
   );

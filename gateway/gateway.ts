@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { getRequestListener } from '@hono/node-server';
@@ -25,8 +25,8 @@ import { createGatewayMetrics, type GatewayMetrics, mergeReplicaMetrics } from '
 import { ReplicaSet } from './replica-set.ts';
 import { asyncRoutes } from './routes/async.ts';
 import { type DeployDeps, deployRoutes } from './routes/deploy.ts';
-import { guard } from './routes/guard.ts';
-import { invokeRoutes } from './routes/invoke.ts';
+import { type GuardOptions, guard } from './routes/guard.ts';
+import { type InvokeDeps, invokeListener } from './routes/invoke.ts';
 import { liveLoadRoutes } from './routes/live-load.ts';
 import { logRoutes } from './routes/logs.ts';
 import { staticRoutes } from './routes/static.ts';
@@ -118,15 +118,27 @@ function servedHosts(options: GatewayOptions): Set<string> {
   return hosts;
 }
 
-/** The routes, composed: health and metrics, the system API behind basic auth, invocations, the app. */
-function routes(
-  options: GatewayOptions,
-  deps: Parameters<typeof systemRoutes>[0] &
-    Parameters<typeof invokeRoutes>[0] &
-    Omit<DeployDeps, 'secretExists'> & { liveLoad: LiveLoad; logs: LogStore; queue: AsyncQueue },
-) {
+type RouteDeps = Parameters<typeof systemRoutes>[0] &
+  InvokeDeps &
+  Omit<DeployDeps, 'secretExists'> & { liveLoad: LiveLoad; logs: LogStore; queue: AsyncQueue };
+
+/**
+ * What answers each request: function calls straight on node:http (the hot path), everything
+ * else on Hono, both behind the same guard.
+ */
+function requestHandler(options: GatewayOptions, deps: RouteDeps) {
+  const guarded = { hosts: servedHosts(options), origins: new Set(options.allowedOrigins ?? []) };
+  const invoke = invokeListener({ ...deps, ...guarded });
+  const rest = getRequestListener(routes(options, deps, guarded).fetch);
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (!invoke(req, res)) void rest(req, res);
+  };
+}
+
+/** The routes on Hono: health and metrics, the system API behind basic auth, async calls, the app. */
+function routes(options: GatewayOptions, deps: RouteDeps, guarded: GuardOptions) {
   const app = new Hono<GatewayEnv>();
-  app.use('*', guard({ hosts: servedHosts(options), origins: new Set(options.allowedOrigins ?? []) }));
+  app.use('*', guard(guarded));
   const scrape = scraper(deps.sets, deps.metrics, options.log);
   app.get('/healthz', (c) => c.text('OK'));
   app.get('/metrics', async (c) =>
@@ -154,7 +166,6 @@ function routes(
   app.route('/', deployRoutes({ ...deps, secretExists: options.secretExists ?? (async () => true) }));
   app.route('/', logRoutes({ logs: deps.logs, has: (name) => deps.sets.get(name)?.removed === false }));
   app.route('/', liveLoadRoutes(deps.liveLoad));
-  app.route('/', invokeRoutes(deps));
   app.route('/', asyncRoutes(deps));
   if (options.staticDir) app.route('/', staticRoutes(options.staticDir));
   app.notFound((c) => codedResponse('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
@@ -273,7 +284,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     registry: metrics.registry,
     log,
   });
-  const app = routes(options, {
+  const handler = requestHandler(options, {
     queue,
     sets,
     metrics,
@@ -290,7 +301,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     readyWaitMs: options.readyWaitMs ?? 10_000,
   });
-  const server = createServer({ keepAliveTimeout: 65_000 }, getRequestListener(app.fetch));
+  const server = createServer({ keepAliveTimeout: 65_000 }, handler);
   port = await listen(server, options.port, options.host);
 
   await firstReplicas(sets);

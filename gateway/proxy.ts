@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { ERRORS, type ErrorCode, errorBody } from '../contract/errors.ts';
 import { parseRequestTimeout, REQUEST_TIMEOUT_HEADER } from '../contract/functions.ts';
 import type { Replica } from './replica.ts';
@@ -53,6 +54,29 @@ export function sendError(res: ServerResponse, code: ErrorCode, message: string)
   return { status, errorCode: code };
 }
 
+/**
+ * Streams a replica's answer to the caller; a failure on either side ends both. Not
+ * stream.pipeline: at its end it aborts an AbortController of its own, and the DOMException
+ * that makes cost the gateway a few per cent of its time on small answers.
+ */
+function relay(body: Readable, res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) => {
+      body.destroy();
+      res.destroy();
+      reject(err);
+    };
+    body.once('error', fail);
+    res.once('error', fail);
+    res.once('finish', resolve);
+    res.once('close', () => {
+      if (!res.writableFinished)
+        fail(Object.assign(new Error('the caller went away'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    });
+    body.pipe(res);
+  });
+}
+
 /** Forwards one request to a replica and streams its answer back. */
 export async function forward(
   req: IncomingMessage,
@@ -63,9 +87,14 @@ export async function forward(
 ): Promise<ProxyResult> {
   const dispatcher = replica.dispatcher;
   if (!dispatcher) return sendError(res, 'REPLICA_FAILED', `replica ${replica.id} is not ready`);
-  const abort = new AbortController();
+  // undici takes an EventEmitter as the signal: it costs less a call than an AbortController,
+  // whose abort (with the DOMException it makes) this path would otherwise pay on every call.
+  const abort = new EventEmitter();
+  let aborted = false;
   const onClose = () => {
-    if (!res.writableFinished) abort.abort();
+    if (res.writableFinished) return;
+    aborted = true;
+    abort.emit('abort');
   };
   res.once('close', onClose);
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
@@ -85,18 +114,18 @@ export async function forward(
       body: hasBody ? req : null,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      signal: abort.signal,
+      signal: abort,
     });
     const headers = forwardable(upstream.headers);
     // The replica answered before the client finished sending (e.g. a 413): what is left of
     // the body is not read, so this connection must not carry another request.
     if (hasBody && !req.complete) headers.connection = 'close';
     res.writeHead(upstream.statusCode, headers);
-    await pipeline(upstream.body, res);
+    await relay(upstream.body, res);
     return { status: upstream.statusCode };
   } catch (err) {
     const e = err as { code?: string; name?: string };
-    if (abort.signal.aborted) return { status: ERRORS.CLIENT_CLOSED, errorCode: 'CLIENT_CLOSED' };
+    if (aborted) return { status: ERRORS.CLIENT_CLOSED, errorCode: 'CLIENT_CLOSED' };
     // The request body was cut off mid-way: this connection cannot carry another request.
     if (hasBody && !req.complete && !res.headersSent) res.setHeader('connection', 'close');
     if (e.code === 'ECONNREFUSED' && !res.headersSent)

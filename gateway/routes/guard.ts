@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import type { ErrorCode } from '../../contract/errors.ts';
 import { codedResponse } from '../../functions/lib/errors.ts';
 import { hostAllowed } from '../../functions/lib/hosts.ts';
 import type { GatewayEnv } from './types.ts';
@@ -12,6 +13,17 @@ export interface GuardOptions {
   origins: ReadonlySet<string>;
 }
 
+/** What the guard looks at of a request. */
+export interface Guarded {
+  method: string;
+  path: string;
+  host: string | undefined;
+  origin: string | undefined;
+  contentType: string | undefined;
+  contentLength: string | undefined;
+  transferEncoding: string | undefined;
+}
+
 /**
  * What keeps web pages of other sites off the local gateway, before any route runs:
  * - a Host it does not serve (DNS rebinding) → 421 HOST_NOT_ALLOWED;
@@ -22,29 +34,48 @@ export interface GuardOptions {
  *   which browsers send cross-site without asking, never reaches a route, and a JSON one needs
  *   a preflight the gateway never grants.
  */
+export function guardProblem(
+  r: Guarded,
+  options: GuardOptions,
+): { code: ErrorCode; message: string } | undefined {
+  if (!hostAllowed(r.host, options.hosts))
+    return {
+      code: 'HOST_NOT_ALLOWED',
+      message: `this gateway does not answer to the host ${JSON.stringify(r.host)}`,
+    };
+  const changing =
+    CHANGING.has(r.method) &&
+    (r.path.startsWith('/system/') ||
+      r.path.startsWith('/function/') ||
+      r.path.startsWith('/async-function/'));
+  if (changing && r.origin !== undefined && r.origin !== `http://${r.host}` && !options.origins.has(r.origin))
+    return {
+      code: 'ORIGIN_NOT_ALLOWED',
+      message: `pages of ${JSON.stringify(r.origin)} may not change this gateway`,
+    };
+  const hasBody = Number(r.contentLength ?? 0) > 0 || r.transferEncoding !== undefined;
+  const json = /^application\/json\b/i.test(r.contentType ?? '');
+  if (changing && r.path.startsWith('/system/') && hasBody && !json)
+    return { code: 'UNSUPPORTED_MEDIA_TYPE', message: '/system/* takes application/json bodies' };
+  return undefined;
+}
+
+/** The guard for the routes on Hono. */
 export function guard(options: GuardOptions): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    const host = c.req.header('host');
-    if (!hostAllowed(host, options.hosts))
-      return codedResponse(
-        'HOST_NOT_ALLOWED',
-        `this gateway does not answer to the host ${JSON.stringify(host)}`,
-      );
-    const path = c.req.path;
-    const changing =
-      CHANGING.has(c.req.method) &&
-      (path.startsWith('/system/') || path.startsWith('/function/') || path.startsWith('/async-function/'));
-    const origin = c.req.header('origin');
-    if (changing && origin !== undefined && origin !== `http://${host}` && !options.origins.has(origin))
-      return codedResponse(
-        'ORIGIN_NOT_ALLOWED',
-        `pages of ${JSON.stringify(origin)} may not change this gateway`,
-      );
-    const hasBody =
-      Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
-    const json = /^application\/json\b/i.test(c.req.header('content-type') ?? '');
-    if (changing && path.startsWith('/system/') && hasBody && !json)
-      return codedResponse('UNSUPPORTED_MEDIA_TYPE', '/system/* takes application/json bodies');
+    const problem = guardProblem(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        host: c.req.header('host'),
+        origin: c.req.header('origin'),
+        contentType: c.req.header('content-type'),
+        contentLength: c.req.header('content-length'),
+        transferEncoding: c.req.header('transfer-encoding'),
+      },
+      options,
+    );
+    if (problem) return codedResponse(problem.code, problem.message);
     await next();
   };
 }
