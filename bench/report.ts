@@ -244,11 +244,27 @@ async function memorySection(r: Results): Promise<string[]> {
   return [
     '## Replica memory',
     '',
-    `RSS before and after ${r.memory.seconds} s at ${r.memory.rate} req/s (\`--long\`: 10 minutes).`,
+    `RSS before, half way through and after ${r.memory.seconds} s at ${r.memory.rate} req/s (\`--long\`: 10 minutes).`,
     '',
     table(
-      ['replica', 'requests', 'RSS before MiB', 'RSS after MiB', 'after/before'],
-      r.memory.rows.map((x) => [x.fn, x.requests, x.beforeMiB, x.afterMiB, `${x.growth}×`]),
+      [
+        'replica',
+        'requests',
+        'RSS before MiB',
+        'half way MiB',
+        'after MiB',
+        'after/before',
+        'after/half way',
+      ],
+      r.memory.rows.map((x) => [
+        x.fn,
+        x.requests,
+        x.beforeMiB,
+        x.midMiB ?? '—',
+        x.afterMiB,
+        `${x.growth}×`,
+        x.lastHalfGrowth === undefined ? '—' : `${x.lastHalfGrowth}×`,
+      ]),
     ),
     '',
   ];

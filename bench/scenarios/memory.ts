@@ -8,9 +8,13 @@ import { round } from '../stats.ts';
 export interface MemoryRow {
   fn: string;
   beforeMiB: number;
+  /** RSS half way through the run. */
+  midMiB: number;
   afterMiB: number;
   /** RSS after the run ÷ before it. */
   growth: number;
+  /** RSS after the run ÷ half way: what the second half added (a leak keeps growing; a warm heap does not). */
+  lastHalfGrowth: number;
   requests: number;
 }
 
@@ -33,6 +37,14 @@ export async function benchMemory(
       pid: stack.gateway.sets.get(fn)?.pick()?.pid as number,
     }));
     const before = await Promise.all(replicas.map((r) => rssMiB(r.pid)));
+    let mid: number[] = [];
+    const halfWay = setTimeout(
+      () =>
+        void Promise.all(replicas.map((r) => rssMiB(r.pid))).then((m) => {
+          mid = m;
+        }),
+      (seconds * 1000) / 2,
+    );
     const results = await new LoadEngine({
       target: stack.gateway.url,
       plan: parsePlan({
@@ -45,12 +57,15 @@ export async function benchMemory(
       connections: 32,
       timeoutMs: 30_000,
     }).run();
+    clearTimeout(halfWay);
     const after = await Promise.all(replicas.map((r) => rssMiB(r.pid)));
     return replicas.map((r, i) => ({
       fn: r.fn,
       beforeMiB: before[i] as number,
+      midMiB: mid[i] ?? Number.NaN,
       afterMiB: after[i] as number,
       growth: round((after[i] as number) / (before[i] as number), 3),
+      lastHalfGrowth: round((after[i] as number) / (mid[i] ?? Number.NaN), 3),
       requests: results.summary.find((s) => s.fn === r.fn)?.completed ?? 0,
     }));
   } finally {
