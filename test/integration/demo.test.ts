@@ -55,16 +55,11 @@ async function gatewayEvents(startedAt: string): Promise<string[]> {
     .sort();
 }
 
+/** The scale events a run's story told, as "randshow 1→3". */
 const toldEvents = (results: RunResults) =>
   (results.notes ?? [])
     .filter((n) => n.kind === 'scale')
-    .map(
-      (n) =>
-        `${n.fn} ${n.text
-          .match(/(\d+) → (\d+)/)
-          ?.slice(1)
-          .join('→')}`,
-    )
+    .map((n) => `${n.fn} ${/(\d+) → (\d+)/.exec(n.text)?.slice(1).join('→')}`)
     .sort();
 
 async function newestRun(): Promise<{ file: string; results: RunResults }> {
@@ -95,17 +90,7 @@ describe('npm run demo', () => {
     ).filter((e) => Date.parse(e.at) >= startMs);
     const told = results.notes?.filter((n) => n.kind === 'scale') ?? [];
     // Every event the gateway recorded, told once, in its words, at its time, in the output too.
-    expect(
-      told
-        .map(
-          (n) =>
-            `${n.fn} ${n.text
-              .match(/(\d+) → (\d+)/)
-              ?.slice(1)
-              .join('→')}`,
-        )
-        .sort(),
-    ).toEqual(events.map((e) => `${e.function} ${e.from}→${e.to}`).sort());
+    expect(toldEvents(results)).toEqual(await gatewayEvents(results.startedAt));
     for (const e of events) {
       const note = told.find((n) => n.fn === e.function && n.text.includes(`${e.from} → ${e.to} `));
       expect(note?.t).toBeCloseTo((Date.parse(e.at) - startMs) / 1000, 0);
