@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { TARGET_FUNCTIONS } from '../../contract/functions.ts';
 import type { FunctionSummary } from '../../contract/results.ts';
 import { createLogger } from '../../functions/lib/log.ts';
 import { parseGatewayConfig } from '../../gateway/config.ts';
@@ -167,10 +168,8 @@ export async function benchStack(
       try {
         for (let i = 0; i < 20; i++)
           await (await fetch(`${stack.gateway.url}/function/randstore`, { method: 'POST' })).arrayBuffer();
-        for (const fn of ['randstore', 'randshow']) stack.gateway.sets.get(fn)?.scaleTo(replicas);
-        while (
-          ['randstore', 'randshow'].some((fn) => (stack.gateway.sets.get(fn)?.available ?? 0) < replicas)
-        )
+        for (const fn of TARGET_FUNCTIONS) stack.gateway.sets.get(fn)?.scaleTo(replicas);
+        while (TARGET_FUNCTIONS.some((fn) => (stack.gateway.sets.get(fn)?.available ?? 0) < replicas))
           await new Promise((r) => setTimeout(r, 200));
         // New replicas compile their hot paths and open their pools on their first calls.
         await loadRun(stack.gateway.url, 100, 3);
