@@ -220,7 +220,11 @@ async function startWatchdog(fn: string, overrides: Record<string, string> = {})
 async function stopWatchdog(w: { proc: ChildProcess }): Promise<void> {
   const exited = once(w.proc, 'exit');
   w.proc.kill('SIGTERM');
+  // Bounded, so that a test whose call is still stuck fails with its own assertion, not with
+  // vitest's timeout while the watchdog waits out exec_timeout.
+  const kill = setTimeout(() => w.proc.kill('SIGKILL'), 30_000);
   await exited;
+  clearTimeout(kill);
 }
 
 // of-watchdog 0.9.12 always serves its own metrics on 8081 (and panics if it cannot), so the
