@@ -1,23 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
-
-/** Hop-by-hop headers (RFC 9110 §7.6.1) a proxy does not pass on. */
-const HOP = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-connection',
-  'te',
-  'trailer',
-]);
-
-const forwardable = (headers: IncomingHttpHeaders) =>
-  Object.fromEntries(Object.entries(headers).filter(([k, v]) => v !== undefined && !HOP.has(k))) as Record<
-    string,
-    string | string[]
-  >;
+import { forwardable } from '../gateway/proxy.ts';
 
 /**
  * The anchor of the gateway's benchmark: the thinnest Node proxy there is, an undici Pool that

@@ -58,14 +58,21 @@ export async function drawPool(seedsPerShape = 4): Promise<PooledCat[]> {
   return Promise.all(specs.map(async (spec) => ({ spec, bytes: await drawCat(spec) })));
 }
 
-/** A random cat of the pool for a request that names no seed and no size; `format` alone narrows it. */
-export function pooledCat(pool: readonly PooledCat[], url: URL): PooledCat | undefined {
-  const named = ['seed', 'width', 'height'].some((p) => url.searchParams.has(p));
-  if (named || pool.length === 0) return undefined;
-  const format = url.searchParams.get('format');
-  if (format === null) return pool[randomInt(pool.length)];
-  const ofFormat = pool.filter((c) => c.spec.format === format);
-  return ofFormat.length ? ofFormat[randomInt(ofFormat.length)] : undefined;
+/**
+ * A picker over the pool, grouped by format once: for a request that names no seed and no
+ * size, a random cat (of the format asked for, if one is).
+ */
+export function poolPicker(pool: readonly PooledCat[]): (url: URL) => PooledCat | undefined {
+  const byFormat = new Map<string, PooledCat[]>();
+  for (const cat of pool) byFormat.set(cat.spec.format, [...(byFormat.get(cat.spec.format) ?? []), cat]);
+  const any = (cats: readonly PooledCat[] | undefined) =>
+    cats?.length ? cats[randomInt(cats.length)] : undefined;
+  return (url) => {
+    if (url.searchParams.has('seed') || url.searchParams.has('width') || url.searchParams.has('height'))
+      return undefined;
+    const format = url.searchParams.get('format');
+    return any(format === null ? pool : byFormat.get(format));
+  };
 }
 
 /** Draws cats on demand and keeps the last ones drawn (a failed drawing is not kept). */

@@ -4,7 +4,7 @@ import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { codedResponse } from '../functions/lib/errors.ts';
-import { catSpecFrom, drawnCats, drawPool, pooledCat } from './cats.ts';
+import { catSpecFrom, drawnCats, drawPool, poolPicker } from './cats.ts';
 import { type CatSpec, MIME } from './draw.ts';
 import { FAULTS, type Fault, MISBEHAVIOURS } from './faults.ts';
 
@@ -70,6 +70,7 @@ export async function startCatSource(options: CatSourceServerOptions = {}): Prom
   let served = 0;
   const cat = drawnCats();
   const pool = await drawPool();
+  const pooledCat = poolPicker(pool);
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -83,7 +84,7 @@ export async function startCatSource(options: CatSourceServerOptions = {}): Prom
   async function serveCat(res: ServerResponse, url: URL): Promise<void> {
     const requested = url.searchParams.get('fault');
     const f: Fault = FAULTS.includes(requested as Fault) ? (requested as Fault) : fault;
-    const pooled = pooledCat(pool, url);
+    const pooled = pooledCat(url);
     const spec = pooled?.spec ?? catSpecFrom(url);
     if (f !== 'none') {
       const serveWell = (well: URL) => serveCat(res, well);

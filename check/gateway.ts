@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FunctionStatus } from '../contract/openfaas.ts';
-import { EDITIONS } from '../gateway/editions.ts';
+import { EDITIONS, goAtoi } from '../gateway/editions.ts';
 import { describeAnswer, httpGet, is2xx, under } from './http.ts';
 import { formatNumber } from './perfdata.ts';
 import { type Bucket, histogramQuantile, increases, parseExposition, type Sample } from './prometheus.ts';
@@ -10,7 +10,13 @@ import { CRITICAL, PluginError, UNKNOWN } from './state.ts';
 export const FUNCTION_METRICS = ['availability', 'rate', 'p95', 'errors', 'replicas'] as const;
 export type FunctionMetric = (typeof FUNCTION_METRICS)[number];
 
-/** What availability calls by default: answered by the watchdog (or the function server), no data touched. */
+/**
+ * What availability calls by default, touching no data. Behind of-watchdog 0.9.12 (the real
+ * one, run here with an upstream that answers 418 to everything) the watchdog answers
+ * `/_/health` itself with 200: on OpenFaaS it proves the gateway reaches a live pod, not that
+ * the function answers; `--path` makes a call that goes through to it. The local gateway's
+ * replicas answer it in the function server.
+ */
 export const DEFAULT_CALL_PATH = '/_/health';
 
 /**
@@ -123,9 +129,6 @@ async function traffic(o: FunctionCheck, signal: AbortSignal): Promise<Reading[]
   ];
 }
 
-/** Go's strconv.Atoi: digits only, else no number. */
-const atoi = (v: string | undefined) => (v !== undefined && /^[+-]?\d+$/.test(v) ? Number(v) : undefined);
-
 async function replicas(o: FunctionCheck, signal: AbortSignal): Promise<Reading[]> {
   const url = under(o.gateway, `system/function/${encodeURIComponent(o.fn)}`);
   const headers: Record<string, string> = o.auth
@@ -145,7 +148,7 @@ async function replicas(o: FunctionCheck, signal: AbortSignal): Promise<Reading[
   const status = JSON.parse(answer.body) as Partial<FunctionStatus>;
   if (typeof status.replicas !== 'number')
     throw new PluginError(UNKNOWN, `GET ${url.pathname} answered no replicas: is it an OpenFaaS gateway?`);
-  const max = atoi(status.labels?.['com.openfaas.scale.max']) ?? DEFAULT_MAX_REPLICAS;
+  const max = goAtoi(status.labels?.['com.openfaas.scale.max'] ?? '') ?? DEFAULT_MAX_REPLICAS;
   const available =
     typeof status.availableReplicas === 'number' ? `, ${status.availableReplicas} available` : '';
   return [

@@ -153,7 +153,10 @@ export interface Bucket {
 }
 
 /**
- * The q-quantile of a histogram as Prometheus' histogram_quantile() estimates it: find the
+ * The q-quantile of a histogram as Prometheus' histogram_quantile() estimates it
+ * (prometheus/promql/quantile.go, bucketQuantile: buckets made monotonic first, the rank
+ * q × count, linear interpolation inside its bucket, from 0 below the first positive bound,
+ * the highest finite bound for a rank in +Inf): find the
  * bucket the rank falls in and interpolate linearly inside it, from 0 for the first bucket;
  * a rank in the +Inf bucket gives the highest finite bound. NaN without observations or
  * without a +Inf bucket.

@@ -24,7 +24,7 @@ export interface Edition {
 const SCALE = 'com.openfaas.scale.';
 
 /** `Atoi` as Go has it: an optional sign and digits only, else not a number. */
-const goAtoi = (v: string): number | undefined => (/^[+-]?\d+$/.test(v) ? Number(v) : undefined);
+export const goAtoi = (v: string): number | undefined => (/^[+-]?\d+$/.test(v) ? Number(v) : undefined);
 
 /** Community Edition's limit on replicas (faas-netes pkg/handlers/replica_reader.go: MaxReplicas = 5). */
 export const CE_MAX_REPLICAS = 5;

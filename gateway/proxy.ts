@@ -18,7 +18,10 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
-function forwardable(headers: IncomingMessage['headers'] | Record<string, string | string[] | undefined>) {
+/** The headers a proxy passes on: all but the hop-by-hop ones (and Host, which the next hop sets). */
+export function forwardable(
+  headers: IncomingMessage['headers'] | Record<string, string | string[] | undefined>,
+) {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
   return out;

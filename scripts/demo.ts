@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { CONNECTION_MODES, STRATEGIES } from '../contract/functions.ts';
 import type { Plan } from '../contract/plan.ts';
-import { parseRunResults, type RunResults } from '../contract/results.ts';
+import type { RunResults } from '../contract/results.ts';
 import { runMain, UsageError } from '../functions/lib/cli.ts';
 import { createLogger } from '../functions/lib/log.ts';
 import { POLICY_NAMES } from '../gateway/autoscale/policies.ts';
@@ -20,6 +20,7 @@ import {
   authHeaders,
   checkTarget,
   problemPrinter,
+  readRunResults,
   storedCats,
   summarise,
   writeOutputs,
@@ -149,21 +150,6 @@ function conclude(results: RunResults, previous: RunResults | undefined, say: (l
   }
 }
 
-async function readPrevious(file: string | undefined): Promise<RunResults | undefined> {
-  if (!file) return undefined;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read --compare ${file}: ${(err as NodeJS.ErrnoException).code}`);
-  }
-  try {
-    return parseRunResults(JSON.parse(text));
-  } catch (err) {
-    throw new UsageError(`--compare ${file}: ${(err as Error).message}`);
-  }
-}
-
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     process.stdout.write(`${usage}\n`);
@@ -172,7 +158,7 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const { values, plan } = parse();
   const headers = await authHeaders(values['auth-user'], values['auth-password-file']);
-  const previous = await readPrevious(values.compare);
+  const previous = values.compare ? await readRunResults(values.compare, '--compare') : undefined;
   const gateway = await findGateway(values, say);
   let stopping = false;
   process.on('SIGINT', () => {

@@ -1,8 +1,8 @@
 import { fstatSync, ftruncateSync, readFileSync, writeSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parseRunResults } from '../contract/results.ts';
 import { runMain, UsageError } from '../functions/lib/cli.ts';
+import { readRunResults } from '../loadgen/src/node/gateway-client.ts';
 import { reportAssets } from '../loadgen/src/report/assets.ts';
 import { renderReport } from '../loadgen/src/report/render.ts';
 
@@ -27,21 +27,7 @@ async function main(): Promise<void> {
   }
   const [file, ...extra] = positionals;
   if (!file || extra.length) throw new UsageError(`give one results file\n${usage}`);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(
-      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file} is not JSON: ${(err as Error).message}`);
-  }
-  const html = renderReport(parseRunResults(json), await reportAssets());
+  const html = renderReport(await readRunResults(file), await reportAssets());
   if (values.out) {
     await writeFile(values.out, html);
     process.stderr.write(`report: ${values.out}\n`);

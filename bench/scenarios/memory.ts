@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { TARGET_FUNCTIONS } from '../../contract/functions.ts';
 import { parsePlan } from '../../contract/plan.ts';
+import { processUsage } from '../../gateway/usage.ts';
 import { LoadEngine } from '../../loadgen/src/node/engine.ts';
 import { startBenchStack } from '../stack.ts';
 import { round } from '../stats.ts';
@@ -18,10 +18,9 @@ export interface MemoryRow {
   requests: number;
 }
 
+/** A process's resident memory in MiB, as the gateway reads it for `usage`. */
 async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
-  return round(kb / 1024, 1);
+  return round(((await processUsage(pid))?.rssBytes ?? Number.NaN) / 1048576, 1);
 }
 
 /** RSS of one randstore and one randshow replica before and after a sustained load. */

@@ -53,9 +53,10 @@ export function guardProblem(
       code: 'ORIGIN_NOT_ALLOWED',
       message: `pages of ${JSON.stringify(r.origin)} may not change this gateway`,
     };
+  // Only a changing /system/ request has its body's type looked at (not the hot /function/ path).
+  if (!changing || !r.path.startsWith('/system/')) return undefined;
   const hasBody = Number(r.contentLength ?? 0) > 0 || r.transferEncoding !== undefined;
-  const json = /^application\/json\b/i.test(r.contentType ?? '');
-  if (changing && r.path.startsWith('/system/') && hasBody && !json)
+  if (hasBody && !/^application\/json\b/i.test(r.contentType ?? ''))
     return { code: 'UNSUPPORTED_MEDIA_TYPE', message: '/system/* takes application/json bodies' };
   return undefined;
 }

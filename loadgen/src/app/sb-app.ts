@@ -53,7 +53,6 @@ export class SbApp extends LitElement {
   /** The talk's demo, told as it happens (while one runs, and after, until the next run). */
   @state() private notes: RunNote[] = [];
   private narrator: Narrator | undefined;
-  private readonly toldScale = new Set<string>();
   private readonly engine = new EngineController(this, {
     onSecond: (stats, wallStart) => this.record(stats, wallStart),
     onCat: (src, id) => {
@@ -192,13 +191,7 @@ export class SbApp extends LitElement {
   private tellScale(events: readonly ScaleEvent[]): void {
     const narrator = this.narrator;
     if (!narrator) return;
-    const startMs = this.engine.wallStart * 1000;
-    for (const event of events) {
-      const key = `${event.at} ${event.function} ${event.to}`;
-      if (Date.parse(event.at) < startMs || this.toldScale.has(key)) continue;
-      this.toldScale.add(key);
-      narrator.scale(event, (Date.parse(event.at) - startMs) / 1000);
-    }
+    narrator.scaleEvents(events, this.engine.wallStart * 1000);
     this.notes = [...narrator.notes].sort((a, b) => a.t - b.t);
   }
 
@@ -222,7 +215,6 @@ export class SbApp extends LitElement {
     this.save();
     this.system = new SystemRecorder(Date.now());
     this.narrator = new Narrator(this.plan, rule);
-    this.toldScale.clear();
     this.notes = [];
     await this.engine.start(this.engineKind, this.target.baseUrl, this.plan, this.headers(), rule);
   }

@@ -55,8 +55,8 @@ function acts(plan: Plan, rule: DemoRule): Array<{ t: number; text: string }> {
 export class Narrator {
   readonly notes: RunNote[] = [];
   private lastDb: DbSample | undefined;
-  private peak: DbSample | undefined;
   private readonly seen = new Set<string>();
+  private readonly toldScale = new Set<string>();
   private readonly acts: Array<{ t: number; text: string }>;
   private nextStatusT: number;
 
@@ -69,14 +69,8 @@ export class Narrator {
     this.nextStatusT = statusEveryS;
   }
 
-  /** The database at its busiest so far (most connections). */
-  get peakDb(): DbSample | undefined {
-    return this.peak;
-  }
-
   db(sample: DbSample): void {
     this.lastDb = sample;
-    if (!this.peak || sample.threadsConnected > this.peak.threadsConnected) this.peak = sample;
   }
 
   /** Finished seconds as an engine reports them (after the plan's end several may come together). */
@@ -110,10 +104,22 @@ export class Narrator {
     return added;
   }
 
-  /** A scale event the gateway recorded, `t` seconds into the run. */
-  scale(event: ScaleEvent, t: number): RunNote {
-    const db = this.lastDb ? ` · ${dbText(this.lastDb)}` : '';
-    return this.add({ t, kind: 'scale', fn: event.function, text: `${scaleText(event, this.rule)}${db}` });
+  /**
+   * The gateway's scale events as it lists them (`/system/scale-events`, polled): those since
+   * the run began at `startMs` (epoch ms) that were not told yet, each timed from the start.
+   */
+  scaleEvents(events: readonly ScaleEvent[], startMs: number): RunNote[] {
+    const added: RunNote[] = [];
+    for (const event of events) {
+      const at = Date.parse(event.at);
+      const key = `${event.at} ${event.function} ${event.to}`;
+      if (at < startMs || this.toldScale.has(key)) continue;
+      this.toldScale.add(key);
+      const db = this.lastDb ? ` · ${dbText(this.lastDb)}` : '';
+      const text = `${scaleText(event, this.rule)}${db}`;
+      added.push(this.add({ t: (at - startMs) / 1000, kind: 'scale', fn: event.function, text }));
+    }
+    return added;
   }
 
   private status(stats: readonly SecondStats[]): string {

@@ -1,4 +1,3 @@
-import { request } from 'undici';
 import { TARGET_FUNCTIONS } from '../../../contract/functions.ts';
 import { demoRuleOf, type ScaleEvent, type ScalingInfo } from '../../../contract/openfaas.ts';
 import type { Plan } from '../../../contract/plan.ts';
@@ -6,19 +5,8 @@ import type { RunResults, SystemSample } from '../../../contract/results.ts';
 import { Narrator, noteLine } from '../core/narrate.ts';
 import { type DemoRule, TALK_DEMO } from '../core/plan.ts';
 import { LoadEngine } from './engine.ts';
+import { getJson } from './gateway-client.ts';
 import { SystemWatcher } from './system.ts';
-
-async function getJson<T>(
-  url: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; body?: T }> {
-  const res = await request(url, { headers, headersTimeout: 5000, bodyTimeout: 5000 });
-  if (res.statusCode !== 200) {
-    await res.body.dump();
-    return { status: res.statusCode };
-  }
-  return { status: 200, body: (await res.body.json()) as T };
-}
 
 /** The rule a demo is shaped from, where it came from, and the policy it describes. */
 export interface LearnedRule {
@@ -74,16 +62,9 @@ export interface DemoRun {
 /** Polls the gateway's scale events and tells each new one, timed from the run's start. */
 function scaleEventWatcher(options: DemoRunOptions, narrator: Narrator, startMs: number) {
   const url = `${options.target.replace(/\/+$/, '')}/system/scale-events`;
-  const seen = new Set<string>();
   const poll = async () => {
     const { body } = await getJson<ScaleEvent[]>(url, options.headers).catch(() => ({ body: undefined }));
-    for (const event of body ?? []) {
-      const at = Date.parse(event.at);
-      const key = `${event.at} ${event.function} ${event.to}`;
-      if (at < startMs || seen.has(key)) continue;
-      seen.add(key);
-      options.say(noteLine(narrator.scale(event, (at - startMs) / 1000)));
-    }
+    for (const note of narrator.scaleEvents(body ?? [], startMs)) options.say(noteLine(note));
   };
   let busy: Promise<void> | undefined;
   const timer = setInterval(() => {

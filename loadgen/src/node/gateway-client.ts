@@ -1,7 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'undici';
 import type { DbStats } from '../../../contract/functions.ts';
-import type { FunctionSummary, RunResults } from '../../../contract/results.ts';
+import {
+  type FunctionSummary,
+  parseRunResults,
+  ResultsError,
+  type RunResults,
+} from '../../../contract/results.ts';
 import { UsageError } from '../../../functions/lib/cli.ts';
 import { reportAssets } from '../report/assets.ts';
 import { renderReport } from '../report/render.ts';
@@ -25,19 +30,23 @@ export async function checkTarget(target: string): Promise<void> {
 
 /** How many cats dbstats reports, or undefined when it does not answer (it is not required). */
 export async function storedCats(target: string): Promise<number | undefined> {
-  try {
-    const res = await request(`${target.replace(/\/+$/, '')}/function/dbstats`, {
-      headersTimeout: 3000,
-      bodyTimeout: 3000,
-    });
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      return undefined;
-    }
-    return ((await res.body.json()) as DbStats).rows;
-  } catch {
-    return undefined;
+  const url = `${target.replace(/\/+$/, '')}/function/dbstats`;
+  const { body } = await getJson<DbStats>(url, {}, 3000).catch(() => ({ body: undefined }));
+  return body?.rows;
+}
+
+/** GET as JSON: its body when the answer is 200, else only the status (the body read and dropped). */
+export async function getJson<T>(
+  url: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 5000,
+): Promise<{ status: number; body?: T }> {
+  const res = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  if (res.statusCode !== 200) {
+    await res.body.dump();
+    return { status: res.statusCode };
   }
+  return { status: 200, body: (await res.body.json()) as T };
 }
 
 /** Basic auth for /system/*, from --auth-user and a password file (never a password on the command line). */
@@ -65,6 +74,34 @@ export function problemPrinter(prefix = 'load'): (what: string) => void {
     const hint = what.endsWith('HTTP 401') ? ' (give --auth-user and --auth-password-file)' : '';
     process.stderr.write(`${prefix}: not recorded while it fails: ${what}${hint}\n`);
   };
+}
+
+/**
+ * A run's results from a file someone exported; a file that cannot be read, is not JSON or is
+ * not a run is the user's mistake (exit 2), named with the flag it came by (`--compare`).
+ */
+export async function readRunResults(file: string, flag?: string): Promise<RunResults> {
+  const named = flag ? `${flag} ${file}` : file;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `cannot read ${named}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${named} is not JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parseRunResults(json);
+  } catch (err) {
+    if (flag && err instanceof ResultsError) throw new ResultsError(`${named}: ${err.message}`);
+    throw err;
+  }
 }
 
 export async function writeOutputs(results: RunResults, out?: string, report?: string): Promise<void> {

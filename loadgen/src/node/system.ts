@@ -1,8 +1,8 @@
-import { request } from 'undici';
 import type { DbStats } from '../../../contract/functions.ts';
 import type { FunctionStatus } from '../../../contract/openfaas.ts';
 import type { SystemSample } from '../../../contract/results.ts';
 import { SystemRecorder } from '../core/system.ts';
+import { getJson } from './gateway-client.ts';
 
 export interface SystemWatchOptions {
   /** Gateway base URL. */
@@ -17,13 +17,11 @@ export interface SystemWatchOptions {
   dbEveryMs?: number;
 }
 
-async function getJson<T>(url: string, headers: Record<string, string>, timeoutMs: number): Promise<T> {
-  const res = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-  if (res.statusCode !== 200) {
-    await res.body.dump();
-    throw new Error(`HTTP ${res.statusCode}`);
-  }
-  return (await res.body.json()) as T;
+/** The body of a 200, else an error saying the status. */
+async function answer<T>(url: string, headers: Record<string, string>): Promise<T> {
+  const { status, body } = await getJson<T>(url, headers, 2000);
+  if (body === undefined) throw new Error(`HTTP ${status}`);
+  return body;
 }
 
 /**
@@ -42,7 +40,7 @@ export class SystemWatcher {
     this.every(
       options.functionsEveryMs ?? 1000,
       async () => {
-        const fns = await getJson<FunctionStatus[]>(`${base}/system/functions`, options.headers ?? {}, 2000);
+        const fns = await answer<FunctionStatus[]>(`${base}/system/functions`, options.headers ?? {});
         this.recorder.functions(Date.now(), fns);
         options.onSample?.(this.recorder.samples.at(-1) as SystemSample);
       },
@@ -51,7 +49,7 @@ export class SystemWatcher {
     this.every(
       options.dbEveryMs ?? 2000,
       async () => {
-        const stats = await getJson<DbStats>(`${base}/function/dbstats`, {}, 2000);
+        const stats = await answer<DbStats>(`${base}/function/dbstats`, {});
         this.recorder.db(Date.now(), stats);
         options.onSample?.(this.recorder.samples.at(-1) as SystemSample);
       },

@@ -1,4 +1,5 @@
 import { type FunctionSummary, type RunResults, STATUS_CLASSES } from '../../../contract/results.ts';
+import { escapeHtml } from '../../../functions/randshow/page.ts';
 import { peaksOf } from '../core/summary.ts';
 
 /** What a report inlines so that it needs no network: uPlot's stylesheet and the chart script. */
@@ -29,15 +30,6 @@ const STYLE = `
   #notes .t { display: inline-block; min-width: 5.5em; color: #999; font-variant-numeric: tabular-nums; }
   #notes [data-kind="scale"] { color: #6cb6ff; } #notes [data-kind="errors"] { color: #ff6b6b; }
 `;
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
 
 /** A count, a latency (ms, one decimal) and a rate (two), as the report prints them. */
 export const formatCount = (n: number) => String(Math.round(n));
