@@ -29,7 +29,8 @@ function invoker(deps: InvokeDeps) {
     children.started(name).inc();
     let status = 0;
     for (let attempt = 0; status === 0; attempt++) {
-      const replica = await set.waitForReplica(deps.readyWaitMs);
+      // A ready replica is the common case: no promise to wait on for it.
+      const replica = set.pick() ?? (await set.waitForReplica(deps.readyWaitMs));
       if (!replica) {
         status = sendError(
           res,
