@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener, type Http2Bindings, type HttpBindings } from '@hono/node-server';
 import { AppError, errorResponse } from '../lib/errors.ts';
@@ -97,16 +97,30 @@ function serverHandler(
  */
 export async function startFunctionServer(options: FunctionServerOptions): Promise<FunctionServer> {
   const { log } = options;
-  const active = new Set<ServerResponse>();
+  // Calls whose handler has not finished, or whose answer is still being written.
+  let inFlight = 0;
   // stopping: SIGTERM seen, health says so, requests are still served (the grace window).
   // draining: no new connections; in-flight requests finish.
   let stopping = false;
   let draining = false;
 
+  /**
+   * Every answer given while draining is its connection's last (`Connection: close`, and node
+   * closes the socket after it), whether its call came before the drain or during it, so a
+   * keep-alive client (the watchdog, the gateway's pool) sends nothing more on it. Checked when
+   * the head is written: no per-call bookkeeping of the responses in flight.
+   */
+  class Answer extends ServerResponse<IncomingMessage> {
+    override writeHead(...args: unknown[]): this {
+      if (draining) this.shouldKeepAlive = false;
+      return (super.writeHead as (...a: unknown[]) => this)(...args);
+    }
+  }
+
   // getRequestListener builds Request/Response objects lazily, which keeps the
   // adapter close to plain node:http speed.
   const listener = getRequestListener(
-    serverHandler(options, () => ({ stopping, inFlight: active.size })),
+    serverHandler(options, () => ({ stopping, inFlight })),
     {
       errorHandler: (err) => {
         log.error('adapter error', { err });
@@ -114,21 +128,25 @@ export async function startFunctionServer(options: FunctionServerOptions): Promi
       },
     },
   );
-  // One listener for every response (no closure per request): `this` is the response.
-  function closed(this: ServerResponse): void {
-    active.delete(this);
-    // A keep-alive socket that just went idle would hold the drain open.
+  // One function for every call (no closure, no listener on the response): the adapter's own
+  // promise settles once the handler has answered and the answer is written.
+  function settled(): void {
+    inFlight--;
+    // A keep-alive socket answered before the drain and idle now would hold the drain open.
     if (draining) setImmediate(() => server.closeIdleConnections());
   }
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req: IncomingMessage, res: ServerResponse) => {
-    // The server's own paths are not requests in flight (a health check must not count itself).
-    if (!req.url?.startsWith('/_/')) {
-      active.add(res);
-      res.on('close', closed); // fires once; on() spares once()'s wrapper
-      if (draining) res.setHeader('connection', 'close');
-    }
-    void listener(req, res);
-  });
+  const server = createServer(
+    { keepAliveTimeout: 65_000, ServerResponse: Answer },
+    (req: IncomingMessage, res: ServerResponse) => {
+      // The server's own paths are not requests in flight (a health check must not count itself).
+      if (req.url?.startsWith('/_/')) {
+        void listener(req, res);
+        return;
+      }
+      inFlight++;
+      listener(req, res).then(settled, settled);
+    },
+  );
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -142,7 +160,7 @@ export async function startFunctionServer(options: FunctionServerOptions): Promi
   return {
     port,
     url: httpOrigin(options.host, port),
-    inFlight: () => active.size,
+    inFlight: () => inFlight,
     async drain() {
       stopping = true;
       const graceMs = options.shutdownGraceMs ?? 0;
@@ -151,10 +169,9 @@ export async function startFunctionServer(options: FunctionServerOptions): Promi
         await new Promise((r) => setTimeout(r, graceMs));
       }
       draining = true;
-      for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
-          log.warn('drain timed out; closing remaining connections', { inFlight: active.size });
+          log.warn('drain timed out; closing remaining connections', { inFlight });
           server.closeAllConnections();
           resolve({ timedOut: true });
         }, options.drainTimeoutMs);

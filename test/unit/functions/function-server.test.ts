@@ -1,3 +1,4 @@
+import { Agent, get, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../functions/lib/log.ts';
 import { createMetrics } from '../../../functions/lib/metrics.ts';
@@ -93,6 +94,35 @@ describe('function server', () => {
     release();
     expect(await inFlight).toEqual([200, 'finished']);
     expect(await drained).toEqual({ timedOut: false });
+    server = undefined;
+  });
+
+  it('makes an answer given while draining its connection’s last, and does not wait on idle keep-alive callers', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const s = await start(async (r) => {
+      if (new URL(r.url).pathname === '/slow') await gate;
+      return new Response('ok');
+    }, 10_000);
+    const agent = new Agent({ keepAlive: true });
+    const call = (path: string) =>
+      new Promise<IncomingMessage>((resolve, reject) =>
+        get(`${s.url}${path}`, { agent }, resolve).on('error', reject),
+      );
+    const before = await call('/fast'); // its socket stays open, idle, in the agent
+    before.resume();
+    expect(before.headers.connection).toBe('keep-alive');
+    const slow = call('/slow');
+    await expect.poll(() => s.inFlight()).toBe(1);
+    const drained = s.drain();
+    release();
+    const during = await slow;
+    during.resume();
+    expect(during.headers.connection).toBe('close');
+    expect(await drained).toEqual({ timedOut: false });
+    agent.destroy();
     server = undefined;
   });
 
