@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { median } from './stats.ts';
 
 export interface LoadResult {
   rps: number;
@@ -44,3 +45,7 @@ export async function autocannonRun(
     errors: result.errors,
   };
 }
+
+/** The run with the median requests/s of several runs of one side. */
+export const medianRun = (runs: readonly LoadResult[]) =>
+  runs.find((r) => r.rps === median(runs.map((x) => x.rps))) as LoadResult;

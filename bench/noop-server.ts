@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { compiledEntry } from '../gateway/function-bundle.ts';
 
 const PLAIN = `
   const http = require('node:http');
@@ -19,10 +20,11 @@ export async function startNoopServer(
   kind: NoopKind = 'plain',
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const script = (name: string) => fileURLToPath(new URL(`./servers/${name}.ts`, import.meta.url));
+  // Compiled, as the function image runs its server: no TypeScript loader in the measured process.
   const args =
     kind === 'plain'
       ? ['-e', PLAIN]
-      : ['--import', 'tsx', script(kind === 'express' ? 'noop-express' : 'noop-function-server')];
+      : [await compiledEntry(script(kind === 'express' ? 'noop-express' : 'noop-function-server'))];
   const proc: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const [chunk] = (await once(proc.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
   return {

@@ -190,13 +190,26 @@ async function gatewaySection(r: Results, svg: Svg): Promise<string[]> {
   return [
     '## Local gateway',
     '',
+    `Each side run ${r.gateway[0]?.rounds ?? 1} times, interleaved; the ratios are medians of the rounds' own. The anchor is the thinnest Node proxy (bench/thin-proxy.ts) to the same replica.`,
+    '',
     table(
-      ['target', 'direct req/s', 'via /function req/s', 'gateway/direct', 'direct p99 ms', 'gateway p99 ms'],
+      [
+        'target',
+        'direct req/s',
+        'anchor req/s',
+        'via /function req/s',
+        'gateway/direct',
+        'gateway/anchor (rounds)',
+        'direct p99 ms',
+        'gateway p99 ms',
+      ],
       r.gateway.map((g) => [
         g.target,
         g.direct.rps,
+        g.anchor.rps,
         g.viaGateway.rps,
         `${g.rpsRatio}×`,
+        `${g.overAnchor}× (${g.overAnchorRounds.join(', ')})`,
         g.direct.p99Ms,
         g.viaGateway.p99Ms,
       ]),
@@ -205,12 +218,13 @@ async function gatewaySection(r: Results, svg: Svg): Promise<string[]> {
     await svg(
       'gateway.svg',
       barChart(
-        'Through the gateway vs one replica directly',
+        'Through the gateway vs the thin-proxy anchor vs one replica directly',
         'req/s',
         r.gateway.map((g) => ({
           label: g.target,
           bars: [
             { label: 'direct', value: g.direct.rps },
+            { label: 'anchor', value: g.anchor.rps },
             { label: 'via /function', value: g.viaGateway.rps },
           ],
         })),

@@ -156,7 +156,7 @@ async function gatewayScenario(run: Run): Promise<void> {
   const rows = await benchGateway(run.seconds, run.connections, run.env);
   run.results.gateway = rows;
   run.say(
-    `Local gateway vs one replica directly and vs the thin-proxy anchor (autocannon in a worker, ${run.connections} connections, ${run.seconds} s each)`,
+    `Local gateway vs one replica directly and vs the thin-proxy anchor (autocannon in a worker, ${run.connections} connections, ${run.seconds} s each, ${rows[0]?.rounds} interleaved rounds, medians)`,
   );
   console.table(
     rows.map((r) => ({
@@ -167,6 +167,7 @@ async function gatewayScenario(run: Run): Promise<void> {
       'anchor/direct': r.anchorRatio,
       'gateway/direct': r.rpsRatio,
       'gateway/anchor': r.overAnchor,
+      'rounds gateway/anchor': r.overAnchorRounds.join(' '),
       'gateway p99 ms': r.viaGateway.p99Ms,
     })),
   );

@@ -19,6 +19,7 @@ import type { PolicyName, PolicySettings } from './autoscale/policies.ts';
 import { Autoscaler } from './autoscale/scaler.ts';
 import { EDITIONS, POLICY_EDITION } from './editions.ts';
 import { GatewayError } from './errors.ts';
+import { compiledEntry } from './function-bundle.ts';
 import { LiveLoad } from './live-load.ts';
 import { LogStore } from './logs.ts';
 import { createGatewayMetrics, type GatewayMetrics, mergeReplicaMetrics } from './metrics.ts';
@@ -197,12 +198,13 @@ function withoutBrowserPrompt(res: Response, fetchMode: string | undefined): Res
  * One replica set per function, each starting its replicas with the function's environment;
  * what the replicas write goes to the log store (and to onReplicaLog).
  */
-function replicaSets(options: GatewayOptions, logs: LogStore): Map<string, ReplicaSet> {
+function replicaSets(options: GatewayOptions, logs: LogStore, program: string): Map<string, ReplicaSet> {
   return new Map(
     options.functions.map((spec) => [
       spec.name,
       new ReplicaSet({
         spec,
+        program,
         env: options.replicaEnv(spec, options.functions),
         log: options.log,
         onReplicaLog: (id, line) => {
@@ -257,7 +259,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { log } = options;
   const metrics = createGatewayMetrics();
   const logs = new LogStore();
-  const sets = replicaSets(options, logs);
+  const sets = replicaSets(options, logs, await compiledEntry());
   metrics.watchReplicas(() =>
     [...sets.values()].map((s) => ({
       name: s.name,

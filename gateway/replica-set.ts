@@ -4,6 +4,8 @@ import type { FunctionSpec } from './stack.ts';
 
 export interface ReplicaSetOptions {
   spec: FunctionSpec;
+  /** The compiled function server every replica runs. */
+  program: string;
   env: Record<string, string>;
   log: Logger;
   onReplicaLog?: (replicaId: string, line: string) => void;
@@ -120,6 +122,7 @@ export class ReplicaSet {
     const id = `${this.name}-${++this.serial}`;
     const replica = new Replica({
       id,
+      program: this.options.program,
       env: this.options.env,
       ...(this.options.onReplicaLog ? { onLog: this.options.onReplicaLog } : {}),
       ...(this.options.startTimeoutMs ? { startTimeoutMs: this.options.startTimeoutMs } : {}),

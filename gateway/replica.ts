@@ -1,15 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-
-export const FUNCTION_SERVER = fileURLToPath(new URL('../functions/server/main.ts', import.meta.url));
+import { replicaArgs } from './function-bundle.ts';
 
 /** `probing`: out of rotation after a failed request until its health check answers. */
 export type ReplicaState = 'starting' | 'ready' | 'probing' | 'draining' | 'exited';
 
 export interface ReplicaOptions {
   id: string;
+  /** The compiled function server (function-bundle.ts: compiledEntry). */
+  program: string;
   env: Record<string, string>;
   /** Receives each line the replica logs (JSON lines), tagged with the replica id. */
   onLog?: (replicaId: string, line: string) => void;
@@ -40,7 +40,7 @@ export class Replica {
 
   constructor(private readonly options: ReplicaOptions) {
     this.id = options.id;
-    this.proc = spawn(process.execPath, ['--import', 'tsx', FUNCTION_SERVER], {
+    this.proc = spawn(process.execPath, replicaArgs(options.program), {
       env: { ...options.env, http_port: '0', HTTP_HOST: '127.0.0.1' },
       // The IPC channel lets the replica notice when the gateway dies and exit with it.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -1,5 +1,6 @@
 import { CONNECTION_MODES, type ConnectionMode } from '../../contract/functions.ts';
 import { parsePlan } from '../../contract/plan.ts';
+import { compiledEntry } from '../../gateway/function-bundle.ts';
 import { Replica } from '../../gateway/replica.ts';
 import { LoadEngine } from '../../loadgen/src/node/engine.ts';
 import { migrate } from '../../mysql/migrate.ts';
@@ -28,8 +29,7 @@ export async function benchConnectionModes(
   rate: number,
   env: NodeJS.ProcessEnv,
 ): Promise<ModeRow[]> {
-  const maxConnections = 12;
-  const replicasN = 4;
+  const [maxConnections, replicasN, program] = [12, 4, await compiledEntry()];
   const server = await provisionMysql({
     env,
     database: 'modes',
@@ -45,6 +45,7 @@ export async function benchConnectionModes(
         (_, i) =>
           new Replica({
             id: `randshow-${mode}-${i}`,
+            program,
             env: {
               PATH: process.env.PATH ?? '',
               FUNCTION: 'randshow',

@@ -1,6 +1,6 @@
-import { autocannonRun, type LoadResult } from '../autocannon.ts';
+import { autocannonRun, type LoadResult, medianRun } from '../autocannon.ts';
 import { type NoopKind, startNoopServer } from '../noop-server.ts';
-import { round } from '../stats.ts';
+import { median, round } from '../stats.ts';
 
 export interface ServerOverhead {
   connections: number;
@@ -17,10 +17,6 @@ export interface ServerOverhead {
   /** …÷ the Express style of the official OpenFaaS node template. */
   oursOverExpress: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const medianRun = (runs: LoadResult[]) =>
-  runs.find((r) => r.rps === median(runs.map((x) => x.rps))) as LoadResult;
 
 /**
  * A no-op handler three ways, each in its own process, the same autocannon load on each, in
