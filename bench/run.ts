@@ -168,6 +168,8 @@ async function gatewayScenario(run: Run): Promise<void> {
       'gateway/direct': r.rpsRatio,
       'gateway/anchor': r.overAnchor,
       'rounds gateway/anchor': r.overAnchorRounds.join(' '),
+      'CPU µs/call anchor|gateway': `${r.cpuUsPerCall.anchor} | ${r.cpuUsPerCall.gateway}`,
+      'replica µs/call via anchor|gateway': `${r.cpuUsPerCall.replicaViaAnchor} | ${r.cpuUsPerCall.replicaViaGateway}`,
       'gateway p99 ms': r.viaGateway.p99Ms,
     })),
   );

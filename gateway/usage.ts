@@ -13,10 +13,12 @@ const MIN_SPAN_MS = 500;
 /** A process's CPU seconds (user + system) and resident bytes, from /proc; undefined off Linux or once it is gone. */
 export async function processUsage(
   pid: number,
+  /** One thread's CPU time instead of the whole process's (RSS stays the process's). */
+  tid?: number,
 ): Promise<{ cpuSeconds: number; rssBytes: number } | undefined> {
   try {
     const [stat, status] = await Promise.all([
-      readFile(`/proc/${pid}/stat`, 'utf8'),
+      readFile(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8'),
       readFile(`/proc/${pid}/status`, 'utf8'),
     ]);
     // The command name is in parentheses and may hold spaces: the fields start after the last ')'.

@@ -1,3 +1,4 @@
+import { processUsage } from '../../gateway/usage.ts';
 import { autocannonRun, type LoadResult, medianRun } from '../autocannon.ts';
 import { startBenchStack } from '../stack.ts';
 import { median, round } from '../stats.ts';
@@ -19,6 +20,21 @@ export interface GatewayRow {
   overAnchor: number;
   /** overAnchor in each round. */
   overAnchorRounds: number[];
+  /**
+   * CPU µs per call (median of the rounds) of the proxying thread, the anchor's and the
+   * gateway's (both this process's main thread), and of the replica behind each: a steadier
+   * reading than requests/s on a machine the load tool shares.
+   */
+  cpuUsPerCall: { anchor: number; gateway: number; replicaViaAnchor: number; replicaViaGateway: number };
+}
+
+/** CPU seconds of this process's main thread and of the replica, for one run's share. */
+async function cpuNow(replicaPid: number | undefined): Promise<[number, number]> {
+  const [main, replica] = await Promise.all([
+    processUsage(process.pid, process.pid),
+    replicaPid === undefined ? undefined : processUsage(replicaPid),
+  ]);
+  return [main?.cpuSeconds ?? Number.NaN, replica?.cpuSeconds ?? Number.NaN];
 }
 
 /**
@@ -54,8 +70,19 @@ export async function benchGateway(
       ];
       for (const url of urls) await load(url, 1); // warm-up
       const runs: [LoadResult[], LoadResult[], LoadResult[]] = [[], [], []];
-      for (let i = 0; i < rounds; i++) for (const [j, url] of urls.entries()) runs[j]?.push(await load(url));
+      // [side][round] → [main thread, replica] µs per call
+      const cpu: [number, number][][] = [[], [], []];
+      for (let i = 0; i < rounds; i++)
+        for (const [j, url] of urls.entries()) {
+          const before = await cpuNow(replica.pid);
+          const run = await load(url);
+          const after = await cpuNow(replica.pid);
+          const calls = run.rps * seconds;
+          runs[j]?.push(run);
+          cpu[j]?.push([((after[0] - before[0]) * 1e6) / calls, ((after[1] - before[1]) * 1e6) / calls]);
+        }
       const [direct, viaAnchor, viaGateway] = runs;
+      const us = (side: number, k: 0 | 1) => round(median((cpu[side] ?? []).map((c) => c[k])), 1);
       const ratios = (a: LoadResult[], b: LoadResult[]) =>
         a.map((x, i) => round(x.rps / (b[i] as LoadResult).rps, 3));
       const overAnchorRounds = ratios(viaGateway, viaAnchor);
@@ -69,6 +96,12 @@ export async function benchGateway(
         anchorRatio: median(ratios(viaAnchor, direct)),
         overAnchor: median(overAnchorRounds),
         overAnchorRounds,
+        cpuUsPerCall: {
+          anchor: us(1, 0),
+          gateway: us(2, 0),
+          replicaViaAnchor: us(1, 1),
+          replicaViaGateway: us(2, 1),
+        },
       });
     }
     return rows;

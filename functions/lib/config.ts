@@ -268,6 +268,13 @@ export const VARIABLES = {
     description:
       'On SIGTERM, keep serving this long before draining. Default: of-watchdog’s `healthcheck_interval` (else its `write_timeout`) plus 1 s when either is set, else 0 — the watchdog keeps accepting for that interval after SIGTERM.',
   },
+  NODE_OPTIONS: {
+    schema: z.string().optional(),
+    allowed: 'node’s command-line options',
+    default: undefined,
+    description:
+      'Node’s own, read by node as the replica starts, not by the server. stack.yml gives every function `--max-semi-space-size=4`: V8’s young generation at 4 MiB a half instead of 16, so a randstore replica held 110 MiB instead of 144 after a minute at 100 calls/s, for about 6 % of its rate.',
+  },
   exec_timeout: {
     schema: goDuration.optional(),
     allowed: 'a Go duration (5s, 500ms, 1m) or whole seconds',

@@ -1,10 +1,24 @@
-import sharp, { type FormatEnum, type Metadata } from 'sharp';
+import type { FormatEnum, Metadata } from 'sharp';
 import { AppError } from './errors.ts';
 
-// libvips keeps recent operations and their pixels (up to 50 MB) for a picture seen again:
-// randstore sees each cat once, so the cache only held memory (two minutes at 25 stores/s grew
-// a replica's RSS by 44 MiB with it, by 35 MiB without).
-sharp.cache(false);
+type Sharp = typeof import('sharp')['default'];
+let library: Promise<Sharp> | undefined;
+
+/**
+ * sharp, loaded on first use: libvips is about 30 MiB of a process's memory, and randshow and
+ * dbstats replicas, which run the same server, never decode an image. randstore's composition
+ * awaits it before the replica listens, so a missing library still stops the start.
+ */
+export function loadImageLibrary(): Promise<Sharp> {
+  library ??= import('sharp').then(({ default: sharp }) => {
+    // libvips keeps recent operations and their pixels (up to 50 MB) for a picture seen again:
+    // randstore sees each cat once, so the cache only held memory (two minutes at 25 stores/s
+    // grew a replica's RSS by 44 MiB with it, by 35 MiB without).
+    sharp.cache(false);
+    return sharp;
+  });
+  return library;
+}
 
 /** Formats randstore accepts, keyed by sharp's name, with the MIME type served later. */
 const MIME_BY_FORMAT: Record<string, string> = {
@@ -37,6 +51,7 @@ interface Described {
 }
 
 async function describe(bytes: Buffer): Promise<Described> {
+  const sharp = await loadImageLibrary();
   let meta: Metadata;
   try {
     meta = await sharp(bytes).metadata();
@@ -98,6 +113,7 @@ export async function checkImage(bytes: Buffer, limits: ImageLimits): Promise<Ch
     throw new AppError('IMAGE_TOO_LARGE', `the cat is ${what}; the limit is ${limit}`);
   }
   // Turned upright first: the re-encoded image keeps no EXIF orientation to be shown by.
+  const sharp = await loadImageLibrary();
   const smaller = await sharp(bytes, { animated: false })
     .rotate()
     .resize({

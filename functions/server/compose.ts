@@ -6,6 +6,7 @@ import { createCatRepository } from '../lib/db/cats.ts';
 import { openDatabase } from '../lib/db/open.ts';
 import { registerServerMetrics } from '../lib/db/server-metrics.ts';
 import type { Handler } from '../lib/http.ts';
+import { loadImageLibrary } from '../lib/image.ts';
 import type { Logger } from '../lib/log.ts';
 import { createMetrics, type FunctionMetrics } from '../lib/metrics.ts';
 import { createCatSource } from '../lib/source.ts';
@@ -41,6 +42,7 @@ export async function buildFunction(name: FunctionName, config: Config, log: Log
   let handler: Handler;
   switch (name) {
     case 'randstore': {
+      await loadImageLibrary();
       const source = createCatSource({
         url: config.CAT_SOURCE_URL,
         kind: config.CAT_SOURCE_KIND,

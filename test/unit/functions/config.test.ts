@@ -62,7 +62,7 @@ describe('configuration defaults and overrides', () => {
     expect(parseConfig({ DB_POOL_SIZE: '' }).DB_POOL_SIZE).toBe(10);
   });
 
-  it('every variable has a default that parses, except FUNCTION, MYSQL_URL, the watchdog’s own and those whose absence means "derived"', () => {
+  it('every variable has a default that parses, except FUNCTION, MYSQL_URL, the watchdog’s and node’s own and those whose absence means "derived"', () => {
     const without = Object.entries(VARIABLES)
       .filter(([, spec]) => spec.default === undefined)
       .map(([name]) => name);
@@ -70,6 +70,7 @@ describe('configuration defaults and overrides', () => {
       'DB_QUEUE_LIMIT',
       'FUNCTION',
       'MYSQL_URL',
+      'NODE_OPTIONS',
       'SHUTDOWN_GRACE_MS',
       'exec_timeout',
       'healthcheck_interval',
