@@ -183,7 +183,7 @@ describe('npm start', () => {
   it('after kill -9: the replicas exit by themselves, and the next start stops the MySQL left behind', async () => {
     const first = await startStack();
     const replicas = (await descendants(first.proc.pid as number)).filter((pid) =>
-      cmdline(pid).includes('functions/server/main.ts'),
+      /functions-server-main-[0-9a-f]+\.mjs/.test(cmdline(pid)),
     );
     expect(replicas.length).toBeGreaterThanOrEqual(3);
     process.kill(first.proc.pid as number, 'SIGKILL');
