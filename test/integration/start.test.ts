@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -6,13 +6,31 @@ import os from 'node:os';
 import path from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { request } from 'undici';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { alive, collectOutput, ROOT } from '../support/process.ts';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sb-start-'));
 const authFile = path.join(dataDir, 'basic-auth');
 await writeFile(authFile, 'admin:s3cret:with-colon\n');
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+const stacks: ChildProcess[] = [];
+const signal = (proc: ChildProcess, sig: NodeJS.Signals) => {
+  try {
+    process.kill(-(proc.pid as number), sig);
+  } catch {} // the group is gone already
+};
+/** A test that failed half way leaves its stack running: stopped here as Ctrl-C stops it, or killed after 30 s. */
+afterEach(async () => {
+  for (const proc of stacks.splice(0)) {
+    if (proc.exitCode !== null || proc.signalCode !== null) continue;
+    const exited = once(proc, 'exit');
+    signal(proc, 'SIGINT');
+    const timer = setTimeout(() => signal(proc, 'SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}, 60_000);
 
 /** Every process below pid, read from /proc. */
 async function descendants(pid: number): Promise<number[]> {
@@ -245,6 +263,7 @@ async function startStack(
     env: { ...startEnv(), ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  stacks.push(proc);
   const output = collectOutput(proc);
   await expect
     .poll(() => output(), { timeout: 120_000, interval: 200 })
