@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { LoadResult } from './autocannon.ts';
 import type { CatSourceBench } from './scenarios/catsource.ts';
 import type { CodecResult } from './scenarios/codec.ts';
 import type { ModeRow } from './scenarios/connection-modes.ts';
@@ -27,6 +28,9 @@ interface Results {
   stack?: StackRow[];
 }
 
+/** One autocannon run's cells: req/s, p50 ms, p99 ms. */
+const loadCells = (r: LoadResult) => [r.rps, r.p50Ms, r.p99Ms];
+
 const table = (head: string[], rows: Array<Array<string | number>>) =>
   [
     `| ${head.join(' | ')} |`,
@@ -47,14 +51,9 @@ async function serverSection(r: Results, svg: Svg): Promise<string[]> {
     table(
       ['server', 'req/s', 'p50 ms', 'p99 ms'],
       [
-        ['plain node:http', s.plain.rps, s.plain.p50Ms, s.plain.p99Ms],
-        [
-          'our function server (Fetch-API handler)',
-          s.functionServer.rps,
-          s.functionServer.p50Ms,
-          s.functionServer.p99Ms,
-        ],
-        ['Express, as the OpenFaaS node template', s.express.rps, s.express.p50Ms, s.express.p99Ms],
+        ['plain node:http', ...loadCells(s.plain)],
+        ['our function server (Fetch-API handler)', ...loadCells(s.functionServer)],
+        ['Express, as the OpenFaaS node template', ...loadCells(s.express)],
       ],
     ),
     '',
@@ -81,8 +80,8 @@ async function catSourceSection(r: Results): Promise<string[]> {
     table(
       ['', 'req/s', 'p50 ms', 'p99 ms'],
       [
-        ['`GET /cat`: a cat of the pool drawn at start', c.pooled.rps, c.pooled.p50Ms, c.pooled.p99Ms],
-        ['`GET /cat?width=…`: drawn for the request', c.drawn.rps, c.drawn.p50Ms, c.drawn.p99Ms],
+        ['`GET /cat`: a cat of the pool drawn at start', ...loadCells(c.pooled)],
+        ['`GET /cat?width=…`: drawn for the request', ...loadCells(c.drawn)],
       ],
     ),
     '',
@@ -110,14 +109,8 @@ async function randstoreSection(r: Results): Promise<string[]> {
     table(
       ['', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx'],
       [
-        ['POST to the replica', s.direct.rps, s.direct.p50Ms, s.direct.p99Ms, s.direct.non2xx],
-        [
-          'POST /function/randstore',
-          s.viaGateway.rps,
-          s.viaGateway.p50Ms,
-          s.viaGateway.p99Ms,
-          s.viaGateway.non2xx,
-        ],
+        ['POST to the replica', ...loadCells(s.direct), s.direct.non2xx],
+        ['POST /function/randstore', ...loadCells(s.viaGateway), s.viaGateway.non2xx],
       ],
     ),
     '',

@@ -169,8 +169,12 @@ export async function benchStack(
         for (let i = 0; i < 20; i++)
           await (await fetch(`${stack.gateway.url}/function/randstore`, { method: 'POST' })).arrayBuffer();
         for (const fn of TARGET_FUNCTIONS) stack.gateway.sets.get(fn)?.scaleTo(replicas);
-        while (TARGET_FUNCTIONS.some((fn) => (stack.gateway.sets.get(fn)?.available ?? 0) < replicas))
+        const readyBy = Date.now() + 60_000;
+        while (TARGET_FUNCTIONS.some((fn) => (stack.gateway.sets.get(fn)?.available ?? 0) < replicas)) {
+          if (Date.now() > readyBy)
+            throw new Error(`${replicas} replicas per function not ready within 60 s`);
           await new Promise((r) => setTimeout(r, 200));
+        }
         // New replicas compile their hot paths and open their pools on their first calls.
         await loadRun(stack.gateway.url, 100, 3);
         const pids = parts(stack, cat.proc, await mysqlPid(stack));

@@ -21,12 +21,11 @@ export interface InvokeDeps {
  * replica that refused the connection got nothing, so another may take it.
  */
 function invoker(deps: InvokeDeps) {
-  const children = metricChildren(deps.metrics);
   async function invoke(req: IncomingMessage, res: ServerResponse, name: string, path: string) {
     const set = deps.sets.get(name);
     if (!set || set.removed) throw functionNotFound(name);
     const start = performance.now();
-    children.started(name).inc();
+    deps.metrics.started.inc({ function_name: name });
     let status = 0;
     for (let attempt = 0; status === 0; attempt++) {
       // A ready replica is the common case: no promise to wait on for it.
@@ -53,41 +52,13 @@ function invoker(deps: InvokeDeps) {
         : result.status;
     }
     set.invocationCount++;
-    const ended = children.ended(name, String(status));
-    ended.count.inc();
-    ended.seconds.observe((performance.now() - start) / 1000);
+    const code = String(status);
+    deps.metrics.invocations.inc({ function_name: name, code });
+    deps.metrics.seconds.observe({ function_name: name, code }, (performance.now() - start) / 1000);
     deps.autoscaler.record(name, status);
   }
 
   return invoke;
-}
-
-/** One label set's metric children, looked up once: prom-client hashes the labels on every inc() otherwise. */
-function metricChildren(metrics: GatewayMetrics) {
-  const started = new Map<string, { inc(): void }>();
-  const ended = new Map<string, { count: { inc(): void }; seconds: { observe(v: number): void } }>();
-  return {
-    started(name: string) {
-      let child = started.get(name);
-      if (!child) {
-        child = metrics.started.labels({ function_name: name });
-        started.set(name, child);
-      }
-      return child;
-    },
-    ended(name: string, code: string) {
-      const key = `${name} ${code}`;
-      let child = ended.get(key);
-      if (!child) {
-        child = {
-          count: metrics.invocations.labels({ function_name: name, code }),
-          seconds: metrics.seconds.labels({ function_name: name, code }),
-        };
-        ended.set(key, child);
-      }
-      return child;
-    },
-  };
 }
 
 /**
